@@ -1,0 +1,73 @@
+"""Where raw data lands: the dlt filesystem destination over a folder or an S3 bucket."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dlt
+from dlt.common.configuration.specs import AwsCredentials
+from dlt.common.destination import Destination
+
+RAW_DATASET = "raw"
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """How to reach an S3-compatible store (MinIO when deployed, moto in tests)."""
+
+    endpoint_url: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    region: str = "us-east-1"
+
+
+def is_remote(lake_url: str) -> bool:
+    return lake_url.startswith(("s3://", "s3a://"))
+
+
+def lake_destination(lake_url: str, s3: S3Access | None = None) -> Destination:
+    """Return a dlt filesystem destination writing Parquet under ``lake_url``."""
+    if not is_remote(lake_url):
+        Path(lake_url).mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.filesystem(bucket_url=Path(lake_url).resolve().as_uri())
+    s3 = s3 or S3Access()
+    credentials = AwsCredentials(
+        aws_access_key_id=s3.access_key_id,
+        aws_secret_access_key=s3.secret_access_key,
+        endpoint_url=s3.endpoint_url,
+        region_name=s3.region,
+    )
+    return dlt.destinations.filesystem(bucket_url=lake_url, credentials=credentials)
+
+
+def quiet_dlt() -> None:
+    """Turn off dlt's telemetry (no network here) and stamp each row with its load id."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+
+
+def make_pipeline(
+    name: str, lake_url: str, pipelines_dir: Path, s3: S3Access | None
+) -> dlt.Pipeline:
+    """Build the dlt pipeline that appends to the raw dataset of the lake."""
+    quiet_dlt()
+    return dlt.pipeline(
+        pipeline_name=name,
+        destination=lake_destination(lake_url, s3),
+        dataset_name=RAW_DATASET,
+        pipelines_dir=str(pipelines_dir),
+    )
+
+
+def finish_interrupted(pipeline: dlt.Pipeline) -> int:
+    """Load packages an earlier, interrupted run left behind; return how many there were.
+
+    ``pipeline.run`` would do this too but then stop without extracting new data, so it is
+    done here first and explicitly.
+    """
+    pending = pipeline.list_normalized_load_packages() + pipeline.list_extracted_load_packages()
+    if pipeline.has_pending_data:
+        pipeline.run()
+    return len(pending)

@@ -1,0 +1,1 @@
+"""Open-Meteo air quality: the HTTP client and the dlt source."""

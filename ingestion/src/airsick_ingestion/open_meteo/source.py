@@ -1,0 +1,197 @@
+"""The dlt source for Open-Meteo air quality and the function that loads it.
+
+Raw stays append-only. Every row carries ``fetched_at`` and ``is_forecast``, so that
+staging can keep the latest value per hour and still rebuild what was known on any day.
+
+Incremental state is kept per place as ``observed_through``: the last UTC day that was
+wholly in the past when it was fetched. A daily run asks again from a few days before it
+(recent hours are revised) up to the end of the forecast. The cursor is not ``max(time)``,
+which dlt's ``incremental`` would track, because forecast hours lie in the future.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dlt
+import pyarrow.compute as pc
+
+from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline
+from airsick_ingestion.open_meteo.client import (
+    OpenMeteoClient,
+    Window,
+    iter_place_windows,
+    plan_windows,
+)
+from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES, MAX_FORECAST_DAYS
+from airsick_ingestion.places import Place
+
+log = logging.getLogger(__name__)
+
+PIPELINE_NAME = "airsick_air_quality"
+TABLE_NAME = "air_quality"
+
+COLUMNS = {
+    "place": {"data_type": "text", "nullable": False},
+    "latitude": {"data_type": "double", "nullable": False},
+    "longitude": {"data_type": "double", "nullable": False},
+    "timezone": {"data_type": "text", "nullable": False},
+    "grid_latitude": {"data_type": "double"},
+    "grid_longitude": {"data_type": "double"},
+    "time": {"data_type": "timestamp", "nullable": False},
+    "fetched_at": {"data_type": "timestamp", "nullable": False},
+    "is_forecast": {"data_type": "bool", "nullable": False},
+    **{
+        name: {"data_type": "bigint" if name.endswith("_aqi") else "double"}
+        for name in HOURLY_VARIABLES
+    },
+}
+
+ProgressCallback = Callable[[Place, int, int], None]
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """What to ask the API for, per run."""
+
+    today: date
+    history_start: date
+    forecast_days: int = 4
+    overlap_days: int = 3
+    chunk_days: int = 92
+    backfill: tuple[date, date] | None = None
+
+    def windows(self, observed_through: date | None) -> list[Window]:
+        if self.backfill:
+            return plan_windows(*self.backfill, self.chunk_days)
+        start = (
+            observed_through - timedelta(days=self.overlap_days - 1)
+            if observed_through
+            else self.history_start
+        )
+        end = self.today + timedelta(days=min(self.forecast_days, MAX_FORECAST_DAYS))
+        return plan_windows(start, end, self.chunk_days)
+
+    def observed_until(self, windows: Sequence[Window]) -> date:
+        return min(windows[-1].end, self.today - timedelta(days=1))
+
+
+@dlt.source(name="open_meteo", max_table_nesting=0)
+def open_meteo_source(
+    places: Sequence[Place],
+    client: OpenMeteoClient,
+    plan: FetchPlan,
+    now: Callable[[], datetime],
+    progress: ProgressCallback | None = None,
+    variables: Sequence[str] = HOURLY_VARIABLES,
+):
+    """Return the air-quality resource for ``places``."""
+    return air_quality(places, client, plan, now, progress, variables)
+
+
+@dlt.resource(
+    name=TABLE_NAME,
+    write_disposition="append",
+    columns=COLUMNS,
+    file_format="parquet",
+)
+def air_quality(
+    places: Sequence[Place],
+    client: OpenMeteoClient,
+    plan: FetchPlan,
+    now: Callable[[], datetime],
+    progress: ProgressCallback | None,
+    variables: Sequence[str],
+):
+    """Yield hourly air quality per place, one Arrow table per fetched window."""
+    state = dlt.current.resource_state()
+    observed_through = state.setdefault("observed_through", {})
+    extents = state.setdefault("extent", {})
+    for place in places:
+        previous = observed_through.get(place.name)
+        observed = date.fromisoformat(previous) if previous else None
+        windows = plan.windows(observed)
+        for index, (_, table) in enumerate(
+            iter_place_windows(client, place, windows, variables, now), start=1
+        ):
+            yield table
+            if table.num_rows:
+                extents[place.name] = _widen(extents.get(place.name), table)
+            if progress:
+                progress(place, index, len(windows))
+        until = plan.observed_until(windows)
+        if observed is None or until > observed:
+            observed_through[place.name] = until.isoformat()
+
+
+def _widen(extent: list[str] | None, table) -> list[str]:
+    """Return the first and last hour held for a place, widened by ``table``."""
+    times = table.column("time")
+    first = pc.min(times).as_py().isoformat()
+    last = pc.max(times).as_py().isoformat()
+    if extent:
+        first, last = min(first, extent[0]), max(last, extent[1])
+    return [first, last]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingest did."""
+
+    places: int
+    requests: int
+    rows: int
+    new_hours: int
+    resumed_packages: int
+    seconds: float
+
+
+def load_air_quality(
+    places: Sequence[Place],
+    *,
+    lake_url: str,
+    pipelines_dir: Path,
+    client: OpenMeteoClient,
+    plan: FetchPlan,
+    s3: S3Access | None = None,
+    now: Callable[[], datetime] | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestResult:
+    """Fetch what is new for each place and append it to ``<lake>/raw/air_quality``.
+
+    Each place is its own load package: a failure on one keeps what earlier places loaded,
+    and a rerun completes an interrupted package before fetching anything new.
+    """
+    started = datetime.now(UTC)
+    now = now or (lambda: datetime.now(UTC))
+    pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
+    resumed = finish_interrupted(pipeline)
+    rows = new_hours = 0
+    requests_before = client.requests_sent
+    for place in places:
+        hours_before = _hours_held(pipeline, place.name)
+        pipeline.run(open_meteo_source([place], client, plan, now, progress))
+        rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
+        new_hours += _hours_held(pipeline, place.name) - hours_before
+    return IngestResult(
+        places=len(places),
+        requests=client.requests_sent - requests_before,
+        rows=rows,
+        new_hours=new_hours,
+        resumed_packages=resumed,
+        seconds=(datetime.now(UTC) - started).total_seconds(),
+    )
+
+
+def _hours_held(pipeline: dlt.Pipeline, place: str) -> int:
+    """Count the hours from the first to the last one the lake holds for ``place``."""
+    resource = pipeline.state.get("sources", {}).get("open_meteo", {}).get("resources", {})
+    extent = resource.get(TABLE_NAME, {}).get("extent", {}).get(place)
+    if not extent:
+        return 0
+    first, last = (datetime.fromisoformat(value) for value in extent)
+    return int((last - first).total_seconds() // 3600) + 1

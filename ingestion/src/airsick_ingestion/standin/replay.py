@@ -1,0 +1,120 @@
+"""Replay recorded Open-Meteo responses as if the API answered them again."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from airsick_ingestion.open_meteo.client import parse_times
+
+
+@dataclass
+class Recording:
+    """One place's recorded hourly series, on UTC hours since 1970."""
+
+    latitude: float
+    longitude: float
+    elevation: float | None
+    hours: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+def load_recording(path: Path) -> Recording:
+    """Read a recorded ``/v1/air-quality`` response (plain, or under an ``air_quality`` key)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        body = json.load(handle)
+    if isinstance(body, dict) and "air_quality" in body:
+        body = body["air_quality"]
+    if not isinstance(body, dict) or "hourly" not in body:
+        raise ValueError(f"{path} is not a recorded Open-Meteo air-quality response.")
+    hourly = body["hourly"]
+    times = parse_times(hourly["time"], int(body.get("utc_offset_seconds", 0)))
+    hours = times.astype("datetime64[h]").astype(np.int64)
+    values = {
+        name: np.array([np.nan if v is None else v for v in column], dtype=float)
+        for name, column in hourly.items()
+        if name != "time"
+    }
+    return Recording(
+        latitude=float(body["latitude"]),
+        longitude=float(body["longitude"]),
+        elevation=body.get("elevation"),
+        hours=hours,
+        values=values,
+    )
+
+
+class Replay:
+    """Answer from recordings: their hours inside the window asked for, null for other variables.
+
+    Several recordings of the same place are merged; where they overlap, the later file wins
+    (real overlapping recordings agree, which tests check).
+    """
+
+    def __init__(self, paths: list[Path]) -> None:
+        self.recordings: list[Recording] = []
+        for path in paths:
+            recording = load_recording(path)
+            same = self._near(recording.latitude, recording.longitude, tolerance=0.01)
+            if same is None:
+                self.recordings.append(recording)
+            else:
+                _merge(same, recording)
+
+    def _near(self, latitude: float, longitude: float, tolerance: float) -> Recording | None:
+        best, distance = None, tolerance
+        for recording in self.recordings:
+            d = math.hypot(recording.latitude - latitude, recording.longitude - longitude)
+            if d <= distance:
+                best, distance = recording, d
+        return best
+
+    def cell(self, latitude: float, longitude: float) -> tuple[float, float, float | None]:
+        recording = self._find(latitude, longitude)
+        return recording.latitude, recording.longitude, recording.elevation
+
+    def _find(self, latitude: float, longitude: float) -> Recording:
+        recording = self._near(latitude, longitude, tolerance=0.5)
+        if recording is None:
+            raise LookupError(
+                f"No recorded data near latitude {latitude} and longitude {longitude}."
+            )
+        return recording
+
+    def hourly(
+        self,
+        latitude: float,
+        longitude: float,
+        first_hour: int,
+        last_hour: int,
+        variables: list[str],
+        issued_at: datetime | None = None,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Return the recorded hours within the window and each variable's values there."""
+        recording = self._find(latitude, longitude)
+        inside = (recording.hours >= first_hour) & (recording.hours <= last_hour)
+        hours = recording.hours[inside]
+        nulls = np.full(hours.shape, np.nan)
+        return hours, {
+            name: recording.values[name][inside] if name in recording.values else nulls
+            for name in variables
+        }
+
+
+def _merge(into: Recording, other: Recording) -> None:
+    hours = np.union1d(into.hours, other.hours)
+    merged = {}
+    for name in set(into.values) | set(other.values):
+        column = np.full(hours.shape, np.nan)
+        for source in (into, other):
+            if name in source.values:
+                column[np.searchsorted(hours, source.hours)] = source.values[name]
+        merged[name] = column
+    into.hours, into.values = hours, merged

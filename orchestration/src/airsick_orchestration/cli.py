@@ -1,0 +1,291 @@
+"""The ``airsick`` command: every step of the product, one subcommand each.
+
+Errors a user can cause end in one sentence that says what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from airsick_ingestion.diary.events import DiaryError
+from airsick_ingestion.open_meteo.client import OpenMeteoError
+from airsick_ingestion.places import Place, PlaceError, parse_place
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from airsick_orchestration import steps
+from airsick_orchestration.settings import Settings
+
+app = typer.Typer(
+    name="airsick",
+    help="How likely am I to be sick tomorrow from the air I breathe? "
+    "Ingest air quality and the diary, build features, train, serve and predict.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+diary_app = typer.Typer(
+    help="Write the sickness diary: log a day, import a CSV, make the demo persona's."
+)
+app.add_typer(diary_app, name="diary")
+
+console = Console()
+err = Console(stderr=True)
+
+USER_ERRORS = (DiaryError, PlaceError, OpenMeteoError, steps.PortTakenError)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        _fail(
+            f"Setting {where.upper()} is not valid ({first['msg']}); fix it in .env or the environment."
+        )
+        raise  # unreachable: _fail exits
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.callback()
+def main_callback(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what each step does.")
+    ] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def ingest(
+    place: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--place",
+            help="A one-off place NAME=LAT,LON (repeatable); default: the person's places "
+            "from AIRSICK_PLACES.",
+        ),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(help="IANA timezone of the --place places (for local days later).")
+    ] = "UTC",
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Backfill from this day (YYYY-MM-DD, UTC)."),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Backfill up to this day, inclusive."),
+    ] = None,
+    standin: Annotated[
+        bool,
+        typer.Option(
+            "--standin", help="Fetch from the local Open-Meteo stand-in (offline) instead."
+        ),
+    ] = False,
+) -> None:
+    """Load hourly air quality for the person's places into the lake (raw/air_quality).
+
+    Without --start/--end it is incremental: only what is new since the last run, plus a
+    few recent days that the API revises, and the forecast days. With them it backfills
+    that window, fetched in chunks sized to the API's limits. Prints progress over places
+    and chunks, then one summary line.
+    """
+    settings = _settings()
+    try:
+        places = [parse_place(p, timezone) for p in place] if place else None
+        backfill = None
+        if start or end:
+            if not (start and end):
+                _fail("Give both --start and --end for a backfill, or neither.")
+            backfill = (start.date(), end.date())
+            if backfill[1] < backfill[0]:
+                _fail(f"--end {backfill[1]} is before --start {backfill[0]}; swap them.")
+        _run_ingest(settings, places, backfill, standin)
+    except USER_ERRORS as error:
+        _fail(str(error))
+
+
+def _run_ingest(
+    settings: Settings,
+    places: list[Place] | None,
+    backfill: tuple[date, date] | None,
+    standin: bool,
+) -> None:
+    if standin:
+        with steps.standin_serving(settings) as pointed:
+            _run_ingest(pointed, places, backfill, standin=False)
+        return
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def on_window(place: Place, done: int, total: int) -> None:
+            if place.name not in tasks:
+                tasks[place.name] = progress.add_task(f"air quality · {place.name}", total=total)
+            progress.update(tasks[place.name], completed=done, total=total)
+
+        result = steps.ingest_air_quality(settings, places, backfill, on_window)
+    resumed = (
+        f", completed {result.resumed_packages} interrupted load" if result.resumed_packages else ""
+    )
+    console.print(
+        f"Ingested {result.rows:,} rows ({result.new_hours:,} new hours) for "
+        f"{result.places} place{'s' if result.places != 1 else ''} in {result.seconds:.1f} s "
+        f"({result.requests} requests{resumed}) into {settings.lake}"
+    )
+
+
+@app.command("standin")
+def standin_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_STANDIN_PORT).")] = None,
+    replay: Annotated[
+        list[Path] | None,
+        typer.Option(help="Answer from recorded Open-Meteo responses instead of simulating."),
+    ] = None,
+    now: Annotated[
+        datetime | None,
+        typer.Option(help="Pretend it is this UTC time (forecasts are issued then)."),
+    ] = None,
+) -> None:
+    """Run the offline stand-in of Open-Meteo's air-quality API until Ctrl-C.
+
+    It answers /v1/air-quality like the real API (parameters, windows, units, several
+    places, timezones, errors) from a deterministic simulator or from recordings. Point
+    AIRSICK_OPEN_METEO_URL at the URL it prints.
+    """
+    from airsick_ingestion.standin.replay import Replay
+    from airsick_ingestion.standin.server import StandIn
+
+    settings = _settings()
+    server = StandIn(
+        host or settings.standin_host,
+        settings.standin_port if port is None else port,
+        replay=Replay(replay) if replay else None,
+        now=now.replace(tzinfo=UTC) if now and now.tzinfo is None else now,
+    )
+    console.print(f"Open-Meteo stand-in on {server.url}/v1/air-quality  (Ctrl-C stops it)")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("stand-in stopped")
+    finally:
+        server.stop()
+
+
+@diary_app.command("log")
+def diary_log(
+    sick: Annotated[bool, typer.Option("--sick/--well", help="Were you sick that day, or well?")],
+    day: Annotated[
+        datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], help="The day (YYYY-MM-DD); default today."),
+    ] = None,
+    symptoms: Annotated[
+        str | None, typer.Option(help="Comma-separated, e.g. cough,wheeze,itchy_eyes.")
+    ] = None,
+    severity: Annotated[str | None, typer.Option(help="1-3 or mild, moderate, severe.")] = None,
+    note: Annotated[str | None, typer.Option(help="Anything else worth remembering.")] = None,
+) -> None:
+    """Log one day in the diary. A later entry for the same day replaces the earlier one."""
+    settings = _settings()
+    try:
+        when = day.date() if day else settings.today()
+        result = steps.log_diary(
+            settings, day=when, sick=sick, symptoms=symptoms, severity=severity, note=note
+        )
+    except USER_ERRORS as error:
+        _fail(str(error))
+    state = "sick" if sick else "well"
+    if result.written:
+        console.print(f"Logged {when} as {state} for {settings.person}.")
+    else:
+        console.print(f"{when} was already logged as {state}; nothing changed.")
+
+
+@diary_app.command("import")
+def diary_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV with columns date, sick and optionally symptoms, severity, note, recorded_at."
+        ),
+    ],
+) -> None:
+    """Import a diary CSV: every line is checked first, then all are written, or none."""
+    settings = _settings()
+    try:
+        result = steps.import_diary(settings, file)
+    except USER_ERRORS as error:
+        _fail(str(error))
+    console.print(
+        f"Imported {result.given} entries from {file.name}: {result.written} new or changed, "
+        f"{result.given - result.written} already in the diary."
+    )
+
+
+@diary_app.command("persona")
+def diary_persona() -> None:
+    """Write the demo persona's diary (simulated, documented in ingestion/diary/persona.py)."""
+    settings = _settings()
+    result, truth = steps.create_persona(settings)
+    console.print(
+        f"Demo persona '{settings.person}': {result.written} diary entries written "
+        f"({result.given} days), {truth} true daily probabilities kept for the oracle."
+    )
+
+
+@app.command()
+def demo(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the pipeline once, print the result and exit.")
+    ] = False,
+) -> None:
+    """Run the whole product offline for the demo persona, from an empty home.
+
+    Starts the Open-Meteo stand-in, writes the persona's diary and loads the air-quality
+    history and forecast for the persona's places. Running it again is fast and safe.
+    """
+    settings = _settings()
+    console.print(f"airsick demo · home {settings.home} · lake {settings.lake}")
+    try:
+        with steps.standin_serving(settings) as pointed:
+            console.print(f"Open-Meteo stand-in answering at {pointed.open_meteo_url}")
+            result, _ = steps.create_persona(pointed)
+            console.print(
+                f"Diary: {result.written} new entries for '{settings.person}' "
+                f"({result.given} days up to {settings.today()})."
+            )
+            _run_ingest(pointed, None, None, standin=False)
+    except USER_ERRORS as error:
+        _fail(str(error))
+    if not once:
+        console.print("Next: see the README for the other commands (airsick --help).")
+
+
+def main() -> None:
+    app()

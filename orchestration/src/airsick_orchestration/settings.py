@@ -1,0 +1,133 @@
+"""The one settings object: read from the environment and ``.env``, listed in ``example.env``.
+
+The CLI, the flows and the notebooks' setup cells build it; library functions in the
+components receive plain arguments taken from it. Building it creates nothing on disk.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from airsick_ingestion.lake import S3Access, is_remote
+from airsick_ingestion.places import Place, parse_places
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REAL_OPEN_METEO_URL = "https://air-quality-api.open-meteo.com"
+DEMO_PLACES = "home=40.4168,-3.7038,Europe/Madrid"
+
+
+def _default_home() -> Path:
+    """Return ``.airsick`` in the checkout (git-ignored), or in the working folder."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "uv.lock").is_file() and (parent / "orchestration").is_dir():
+            return parent / ".airsick"
+    return Path.cwd() / ".airsick"
+
+
+class Settings(BaseSettings):
+    """Everything airsick can be told, by environment variable (``AIRSICK_*``) or ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AIRSICK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Folder for all local state: lake, pipelines, catalog, MLflow, logs.",
+    )
+    lake_url: str | None = Field(
+        default=None,
+        description="Where the lake lives: a folder, or s3://bucket/prefix. Default: HOME/lake.",
+    )
+    person: str = Field(default="demo", description="Whose diary and places these are.")
+    places: str = Field(
+        default=DEMO_PLACES,
+        description="The person's places: NAME=LAT,LON,TIMEZONE, several separated by ';'.",
+    )
+    history_start: date | None = Field(
+        default=None, description="First day of history to load. Default: 3 years ago."
+    )
+    forecast_days: int = Field(default=4, ge=0, le=7, description="Forecast days after today.")
+    overlap_days: int = Field(
+        default=3, ge=1, le=30, description="Recent days fetched again: the API revises them."
+    )
+    chunk_days: int = Field(
+        default=92, ge=1, le=366, description="Days per history request (the API weighs days)."
+    )
+
+    open_meteo_url: str = Field(
+        default=REAL_OPEN_METEO_URL,
+        description="Base URL of the air-quality API: the real one, the stand-in or a replay.",
+    )
+    open_meteo_calls_per_minute: float = Field(
+        default=600, ge=0, description="Pace requests under this weighted rate; 0 turns it off."
+    )
+    open_meteo_timeout: float = Field(default=30, gt=0, description="Seconds per request.")
+    open_meteo_attempts: int = Field(default=6, ge=1, description="Tries per request.")
+
+    standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
+    standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
+    persona_seed: int = Field(default=7, description="Seed of the demo persona's diary.")
+
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AWS_ENDPOINT_URL", "AIRSICK_AWS_ENDPOINT_URL"),
+        description="S3 endpoint (MinIO, moto); standard AWS variable.",
+    )
+    aws_access_key_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID")
+    )
+    aws_secret_access_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY")
+    )
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+
+    @field_validator("places")
+    @classmethod
+    def _places_parse(cls, value: str) -> str:
+        parse_places(value)
+        return value
+
+    @cached_property
+    def place_list(self) -> list[Place]:
+        return parse_places(self.places)
+
+    @property
+    def lake(self) -> str:
+        """The lake's root: an absolute folder path or an s3:// URL."""
+        if self.lake_url:
+            return self.lake_url if is_remote(self.lake_url) else str(Path(self.lake_url).resolve())
+        return str((self.home / "lake").resolve())
+
+    @property
+    def pipelines_dir(self) -> Path:
+        return self.home / "dlt"
+
+    @property
+    def s3(self) -> S3Access | None:
+        if not is_remote(self.lake):
+            return None
+        return S3Access(
+            endpoint_url=self.aws_endpoint_url,
+            access_key_id=self.aws_access_key_id,
+            secret_access_key=self.aws_secret_access_key,
+            region=self.aws_region,
+        )
+
+    @property
+    def standin_url(self) -> str:
+        return f"http://{self.standin_host}:{self.standin_port}"
+
+    def today(self) -> date:
+        """Today in the person's first place: evenings there decide what 'tomorrow' is."""
+        return datetime.now(ZoneInfo(self.place_list[0].timezone)).date()
+
+    def history_first_day(self) -> date:
+        return self.history_start or (datetime.now(UTC).date() - timedelta(days=3 * 365))

@@ -1,0 +1,137 @@
+"""The pipeline's steps as plain functions of the settings: the CLI and the flows call these.
+
+Each step turns settings into the plain arguments a component's public function takes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+
+import requests
+from airsick_ingestion.diary import persona
+from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv
+from airsick_ingestion.diary.source import DiaryResult, append_events, write_persona_truth
+from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, RetryPolicy
+from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_air_quality
+from airsick_ingestion.places import Place
+from airsick_ingestion.standin.server import StandIn
+
+from airsick_orchestration.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class PortTakenError(RuntimeError):
+    """A port airsick wants is used by another program."""
+
+
+def open_meteo_client(settings: Settings) -> OpenMeteoClient:
+    return OpenMeteoClient(
+        settings.open_meteo_url,
+        timeout=settings.open_meteo_timeout,
+        retry=RetryPolicy(attempts=settings.open_meteo_attempts),
+        budget=RateBudget(settings.open_meteo_calls_per_minute),
+    )
+
+
+def ingest_air_quality(
+    settings: Settings,
+    places: list[Place] | None = None,
+    backfill: tuple[date, date] | None = None,
+    progress: Callable[[Place, int, int], None] | None = None,
+) -> IngestResult:
+    """Load what is new (or the ``backfill`` window) for the person's places."""
+    plan = FetchPlan(
+        today=datetime.now(UTC).date(),
+        history_start=settings.history_first_day(),
+        forecast_days=settings.forecast_days,
+        overlap_days=settings.overlap_days,
+        chunk_days=settings.chunk_days,
+        backfill=backfill,
+    )
+    return load_air_quality(
+        places or settings.place_list,
+        lake_url=settings.lake,
+        pipelines_dir=settings.pipelines_dir,
+        client=open_meteo_client(settings),
+        plan=plan,
+        s3=settings.s3,
+        progress=progress,
+    )
+
+
+def log_diary(settings: Settings, **entry) -> DiaryResult:
+    """Check one diary entry and append it to the lake."""
+    event = make_event(person=settings.person, today=settings.today(), **entry)
+    return write_diary(settings, [event])
+
+
+def import_diary(settings: Settings, path) -> DiaryResult:
+    """Check a whole CSV, then append all of it, or nothing."""
+    events = read_csv(path, person=settings.person, today=settings.today())
+    return write_diary(settings, events)
+
+
+def write_diary(settings: Settings, events: list[DiaryEvent]) -> DiaryResult:
+    return append_events(
+        events, lake_url=settings.lake, pipelines_dir=settings.pipelines_dir, s3=settings.s3
+    )
+
+
+def create_persona(settings: Settings) -> tuple[DiaryResult, int]:
+    """Write the demo persona's diary up to today and its true probabilities."""
+    home = settings.place_list[0]
+    days = persona.simulate(
+        home, settings.history_first_day(), settings.today(), settings.persona_seed
+    )
+    events = persona.diary_events(settings.person, days, settings.persona_seed)
+    result = write_diary(settings, events)
+    truth = write_persona_truth(
+        settings.person,
+        days,
+        lake_url=settings.lake,
+        pipelines_dir=settings.pipelines_dir,
+        s3=settings.s3,
+    )
+    return result, truth
+
+
+def standin_healthy(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/_standin/health", timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def standin_serving(settings: Settings) -> Iterator[Settings]:
+    """Make sure a stand-in answers at the configured port; yield settings pointing at it.
+
+    One already running there is reused; otherwise one is started for the duration.
+    """
+    url = settings.standin_url
+    pointed = settings.model_copy(update={"open_meteo_url": url, "open_meteo_calls_per_minute": 0})
+    if standin_healthy(url):
+        yield pointed
+        return
+    if not port_free(settings.standin_host, settings.standin_port):
+        raise PortTakenError(
+            f"Port {settings.standin_port} is taken by another program; "
+            "set AIRSICK_STANDIN_PORT to a free one."
+        )
+    with StandIn(settings.standin_host, settings.standin_port):
+        yield pointed

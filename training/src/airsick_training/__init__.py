@@ -1,0 +1,1 @@
+"""airsick training."""
