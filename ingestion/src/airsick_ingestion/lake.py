@@ -9,6 +9,7 @@ from pathlib import Path
 import dlt
 from dlt.common.configuration.specs import AwsCredentials
 from dlt.common.destination import Destination
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 RAW_DATASET = "raw"
 
@@ -64,10 +65,35 @@ def make_pipeline(
 def finish_interrupted(pipeline: dlt.Pipeline) -> int:
     """Load packages an earlier, interrupted run left behind; return how many there were.
 
-    ``pipeline.run`` would do this too but then stop without extracting new data, so it is
-    done here first and explicitly.
+    Normalize and load are called directly: ``pipeline.run`` would first sync with the
+    destination, and on a first load that never reached it, dlt wipes the local pipeline,
+    pending packages and incremental state included.
     """
-    pending = pipeline.list_normalized_load_packages() + pipeline.list_extracted_load_packages()
-    if pipeline.has_pending_data:
-        pipeline.run()
-    return len(pending)
+    pending = len(pipeline.list_extracted_load_packages()) + len(
+        pipeline.list_normalized_load_packages()
+    )
+    if pipeline.list_extracted_load_packages():
+        pipeline.normalize()
+    if pipeline.list_normalized_load_packages():
+        pipeline.load()
+    # Now that nothing is pending, take the state from the lake if it is newer (a lost or
+    # fresh pipeline folder resumes where the lake says).
+    pipeline.sync_destination()
+    return pending
+
+
+def run_or_explain(pipeline: dlt.Pipeline, data, explained: tuple[type[Exception], ...]):
+    """Run ``pipeline`` on ``data``; re-raise the first error in ``explained`` as itself.
+
+    dlt wraps an error raised inside a resource in two layers of its own; a user is better
+    served by the original one-sentence message (for example the API's reason for a 400).
+    """
+    try:
+        return pipeline.run(data)
+    except PipelineStepFailed as failure:
+        cause: BaseException | None = failure
+        while cause is not None:
+            if isinstance(cause, explained):
+                raise cause from failure
+            cause = cause.__cause__ or getattr(cause, "exception", None)
+        raise

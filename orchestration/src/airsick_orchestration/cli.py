@@ -47,7 +47,8 @@ def _settings() -> Settings:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         _fail(
-            f"Setting {where.upper()} is not valid ({first['msg']}); fix it in .env or the environment."
+            f"Setting {where.upper()} is not valid ({first['msg']}); "
+            "fix it in .env or the environment."
         )
         raise  # unreachable: _fail exits
 

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
     """Everything airsick can be told, by environment variable (``AIRSICK_*``) or ``.env``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="AIRSICK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="AIRSICK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     home: Path = Field(

@@ -166,7 +166,11 @@ class OpenMeteoClient:
                 text = response.text
             # Transport failures (timeouts, refused or dropped connections, bodies cut short)
             # are transient by nature: back off and ask again.
-            except (requests.Timeout, requests.ConnectionError) as error:
+            except (
+                requests.Timeout,
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+            ) as error:
                 if last:
                     raise OpenMeteoError(
                         f"Open-Meteo did not answer for {what} after {attempt} attempts "

@@ -20,9 +20,10 @@ from pathlib import Path
 import dlt
 import pyarrow.compute as pc
 
-from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline
+from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline, run_or_explain
 from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
+    OpenMeteoError,
     Window,
     iter_place_windows,
     plan_windows,
@@ -174,7 +175,9 @@ def load_air_quality(
     requests_before = client.requests_sent
     for place in places:
         hours_before = _hours_held(pipeline, place.name)
-        pipeline.run(open_meteo_source([place], client, plan, now, progress))
+        run_or_explain(
+            pipeline, open_meteo_source([place], client, plan, now, progress), (OpenMeteoError,)
+        )
         rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
         new_hours += _hours_held(pipeline, place.name) - hours_before
     return IngestResult(

@@ -251,10 +251,15 @@ class StandIn:
         return self
 
     def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (the ``airsick standin`` command)."""
         self._server.serve_forever()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving (if it was) and close the socket."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> StandIn:

@@ -1,0 +1,88 @@
+"""Shared fixtures: the Open-Meteo stand-in, moto's S3 server, the shared recordings.
+
+Tests under ``integration/`` and ``data/`` are marked by their folder, so that
+``pytest -m "not integration and not data"`` is the fast suite.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "open-meteo"
+# A fixed "now" for tests: an evening in the demo persona's season of pollen.
+NOW = datetime(2026, 5, 20, 18, 0, tzinfo=UTC)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(REPO / "tests").parts
+        if parts[0] in ("integration", "data"):
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep every test away from the developer's .env, home and AWS settings."""
+    for name in list(os.environ):
+        if name.startswith(("AIRSICK_", "AWS_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIRSICK_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
+@pytest.fixture
+def standin():
+    """A simulator stand-in on a free loopback port, its clock at NOW."""
+    from airsick_ingestion.standin.server import StandIn
+
+    with StandIn(now=NOW) as server:
+        yield server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_s3() -> Iterator[dict[str, str]]:
+    """moto's S3 server on loopback with a ``lake`` bucket; yields the AWS settings."""
+    boto3 = pytest.importorskip("boto3")
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    access = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=access["AWS_ENDPOINT_URL"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="lake")
+    yield access
+    server.stop()
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real recorded Open-Meteo series; the test skips when ../shared is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data/open-meteo is not present")
+    return SHARED_DATA

@@ -1,0 +1,54 @@
+"""The one settings object: defaults, the environment, and example.env listing every variable."""
+
+import re
+from pathlib import Path
+
+import pytest
+from airsick_orchestration.settings import Settings
+from pydantic import ValidationError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_live_under_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRSICK_HOME", str(tmp_path / "h"))
+    settings = Settings()
+    assert settings.lake == str(tmp_path / "h" / "lake")
+    assert settings.pipelines_dir == tmp_path / "h" / "dlt"
+    assert settings.s3 is None
+    assert [p.name for p in settings.place_list] == ["home"]
+    assert not (tmp_path / "h").exists(), "building settings must create nothing"
+
+
+def test_environment_and_s3(monkeypatch):
+    monkeypatch.setenv("AIRSICK_LAKE_URL", "s3://lake/airsick")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AIRSICK_PLACES", "a=1,2,UTC;b=3,4,Europe/Paris")
+    settings = Settings()
+    assert settings.lake == "s3://lake/airsick"
+    assert settings.s3.endpoint_url == "http://127.0.0.1:9000"
+    assert [p.timezone for p in settings.place_list] == ["UTC", "Europe/Paris"]
+
+
+def test_dotenv_is_read_and_empty_values_mean_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("AIRSICK_HOME")
+    (tmp_path / ".env").write_text("AIRSICK_HOME=\nAIRSICK_PERSON=ana\n")
+    settings = Settings()
+    assert settings.person == "ana"
+    assert settings.home.name == ".airsick"
+
+
+def test_bad_places_are_refused(monkeypatch):
+    monkeypatch.setenv("AIRSICK_PLACES", "home=95,1,UTC")
+    with pytest.raises(ValidationError, match="Latitude"):
+        Settings()
+
+
+def test_example_env_lists_every_setting():
+    listed = set(re.findall(r"^([A-Z_]+)=", (REPO / "example.env").read_text(), re.M))
+    expected = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        expected.add(alias.choices[0] if alias else f"AIRSICK_{name.upper()}")
+    assert expected <= listed, f"missing from example.env: {sorted(expected - listed)}"
