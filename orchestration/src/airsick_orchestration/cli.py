@@ -34,8 +34,8 @@ diary_app = typer.Typer(
 )
 app.add_typer(diary_app, name="diary")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 USER_ERRORS = (DiaryError, PlaceError, OpenMeteoError, steps.PortTakenError)
 
@@ -172,6 +172,13 @@ def standin_command(
         datetime | None,
         typer.Option(help="Pretend it is this UTC time (forecasts are issued then)."),
     ] = None,
+    calibrate: Annotated[
+        Path | None,
+        typer.Option(
+            help="Instead of serving, compare the simulator with the real series in this "
+            "folder and print the comparison as Markdown."
+        ),
+    ] = None,
 ) -> None:
     """Run the offline stand-in of Open-Meteo's air-quality API until Ctrl-C.
 
@@ -182,6 +189,13 @@ def standin_command(
     from airsick_ingestion.standin.replay import Replay
     from airsick_ingestion.standin.server import StandIn
 
+    if calibrate:
+        from airsick_ingestion.standin.calibration import compare, to_markdown
+
+        if not calibrate.is_dir():
+            _fail(f"{calibrate} is not a folder; give the folder of recorded series.")
+        print(to_markdown(compare(calibrate)))
+        return
     settings = _settings()
     server = StandIn(
         host or settings.standin_host,

@@ -119,19 +119,22 @@ def port_free(host: str, port: int) -> bool:
 
 @contextlib.contextmanager
 def standin_serving(settings: Settings) -> Iterator[Settings]:
-    """Make sure a stand-in answers at the configured port; yield settings pointing at it.
+    """Make sure a stand-in answers; yield settings pointing at it, unpaced.
 
-    One already running there is reused; otherwise one is started for the duration.
+    One already running at the configured port is reused; otherwise one is started for the
+    duration (port 0 picks a free port).
     """
-    url = settings.standin_url
-    pointed = settings.model_copy(update={"open_meteo_url": url, "open_meteo_calls_per_minute": 0})
-    if standin_healthy(url):
-        yield pointed
+
+    def pointing_at(url: str) -> Settings:
+        return settings.model_copy(update={"open_meteo_url": url, "open_meteo_calls_per_minute": 0})
+
+    if settings.standin_port and standin_healthy(settings.standin_url):
+        yield pointing_at(settings.standin_url)
         return
-    if not port_free(settings.standin_host, settings.standin_port):
+    if settings.standin_port and not port_free(settings.standin_host, settings.standin_port):
         raise PortTakenError(
             f"Port {settings.standin_port} is taken by another program; "
             "set AIRSICK_STANDIN_PORT to a free one."
         )
-    with StandIn(settings.standin_host, settings.standin_port):
-        yield pointed
+    with StandIn(settings.standin_host, settings.standin_port) as server:
+        yield pointing_at(server.url)

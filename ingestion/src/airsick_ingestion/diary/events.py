@@ -192,7 +192,7 @@ def read_csv(path: Path, *, person: str, today: date) -> list[DiaryEvent]:
                 source="import",
             )
         except (DiaryError, ValueError) as error:
-            problems.append(f"line {line}: {error}")
+            problems.append(f"line {line}: {str(error).rstrip('.')}")
             continue
         if event.date in seen:
             problems.append(f"line {line}: {event.date} is already on line {seen[event.date]}")

@@ -84,10 +84,10 @@ class Pollutant:
 EUROPE = {
     "pm10": Pollutant(11.0, 0.50, 0.20, 30, "traffic", 0.10, 0.05, 0.8),
     "pm2_5": Pollutant(8.0, 0.55, 0.25, 20, "traffic", 0.10, 0.05, 0.85),
-    "carbon_monoxide": Pollutant(160.0, 0.30, 0.20, 15, "traffic", 0.12, 0.08, 0.7),
-    "nitrogen_dioxide": Pollutant(9.0, 0.70, 0.25, 10, "traffic", 0.35, 0.25, 0.6),
+    "carbon_monoxide": Pollutant(160.0, 0.25, 0.10, 15, "traffic", 0.12, 0.08, 0.7),
+    "nitrogen_dioxide": Pollutant(10.5, 0.70, 0.25, 10, "traffic", 0.35, 0.25, 0.6),
     "sulphur_dioxide": Pollutant(1.4, 0.60, 0.15, 20, "flat", 0.05, 0.10, 0.5),
-    "ozone": Pollutant(57.0, 0.32, 0.25, 170, "afternoon", 0.25, -0.05, -0.5),
+    "ozone": Pollutant(58.0, 0.27, 0.25, 170, "afternoon", 0.25, -0.05, -0.5),
     "ammonia": Pollutant(6.0, 0.70, 0.40, 100, "afternoon", 0.15, 0.0, 0.4),
 }
 # Calibrated on Riyadh (2023-2026) from Open-Meteo's CAMS global series: a desert city whose

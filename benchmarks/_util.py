@@ -1,0 +1,62 @@
+"""What the benchmarks share: running a command and measuring it, starting the stand-in."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import requests
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def measure(args: list[str], env: dict[str, str]) -> Measured:
+    """Run a command to completion; return its wall time and its own peak memory."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    out = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{out}")
+    return Measured(seconds, usage.ru_maxrss / 1024, out)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def standin_process(env: dict[str, str]):
+    """Run `airsick standin` in its own process (as a real API would be) on a free port."""
+    port = free_port()
+    args = [sys.executable, "-m", "airsick_orchestration", "standin", "--port", str(port)]
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{url}/_standin/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

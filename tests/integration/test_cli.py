@@ -1,0 +1,146 @@
+"""The airsick command as a user runs it: help, the diary, the offline ingest and its errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from airsick_orchestration.cli import app
+from typer.testing import CliRunner
+
+from tests.helpers import read_raw
+
+runner = CliRunner()
+
+
+def airsick(*args: str, env: dict | None = None):
+    return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["ingest"],
+        ["standin"],
+        ["demo"],
+        ["diary"],
+        ["diary", "log"],
+        ["diary", "import"],
+        ["diary", "persona"],
+    ],
+)
+def test_every_command_explains_itself(command):
+    result = airsick(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage" in result.output and len(result.output.splitlines()) > 5
+
+
+def test_diary_log_and_import_write_once(tmp_path):
+    lake = tmp_path / "home" / "lake"
+    first = airsick(
+        "diary",
+        "log",
+        "--date",
+        "2024-03-01",
+        "--sick",
+        "--symptoms",
+        "cough",
+        "--severity",
+        "mild",
+    )
+    assert first.exit_code == 0, first.output
+    assert "Logged 2024-03-01 as sick" in first.output
+    again = airsick(
+        "diary", "log", "--date", "2024-03-01", "--sick", "--symptoms", "cough", "--severity", "1"
+    )
+    assert "already logged" in again.output
+
+    csv = tmp_path / "diary.csv"
+    csv.write_text("date,sick\n2024-03-01,no\n2024-03-02,yes\n")
+    imported = airsick("diary", "import", str(csv))
+    assert imported.exit_code == 0, imported.output
+    assert "2 new or changed" in imported.output
+    assert "0 new or changed" in airsick("diary", "import", str(csv)).output
+
+    table = read_raw(lake, "diary").sort_by("recorded_at")
+    assert table.num_rows == 3  # the correction of 2024-03-01 is a newer event
+    assert table["sick"].to_pylist() == [True, False, True]
+
+
+def test_a_bad_diary_file_writes_nothing_and_says_why(tmp_path):
+    csv = tmp_path / "diary.csv"
+    csv.write_text("date,sick\n2024-03-01,no\n2024-03-02,maybe\n")
+    result = airsick("diary", "import", str(csv))
+    assert result.exit_code == 1
+    assert "line 3: 'maybe' is not a sick value" in result.output
+    assert "Traceback" not in result.output
+    assert read_raw(tmp_path / "home" / "lake", "diary").num_rows == 0
+
+
+def test_ingest_a_one_off_place_offline_in_the_issue_form(tmp_path):
+    result = airsick(
+        "ingest",
+        "--standin",
+        "--place",
+        "riyadh=24.7136,46.6753",
+        "--timezone",
+        "Asia/Riyadh",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-03-31",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Ingested 2,184 rows (2,184 new hours) for 1 place" in result.output
+    table = read_raw(tmp_path / "home" / "lake", "air_quality")
+    assert set(table["timezone"].to_pylist()) == {"Asia/Riyadh"}
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["ingest", "--place", "x=95,1"], "Latitude 95.0 of 'x' must be within -90..90."),
+        (["ingest", "--start", "2024-01-01"], "Give both --start and --end"),
+        (["ingest", "--start", "2024-02-01", "--end", "2024-01-01"], "before --start"),
+        (["diary", "log", "--sick", "--date", "2999-01-01"], "is in the future"),
+    ],
+)
+def test_user_errors_are_one_sentence(args, says):
+    result = airsick(*args)
+    assert result.exit_code == 1
+    assert says in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_api_is_one_sentence(monkeypatch):
+    monkeypatch.setenv("AIRSICK_OPEN_METEO_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AIRSICK_OPEN_METEO_ATTEMPTS", "1")
+    result = airsick("ingest")
+    assert result.exit_code == 1
+    assert "check AIRSICK_OPEN_METEO_URL" in result.output
+
+
+def test_bad_setting_is_one_sentence(monkeypatch):
+    monkeypatch.setenv("AIRSICK_FORECAST_DAYS", "12")
+    result = airsick("ingest")
+    assert result.exit_code == 1
+    assert "Setting FORECAST_DAYS is not valid" in result.output
+
+
+def test_demo_once_from_an_empty_home_then_again(tmp_path):
+    """The README's main job at this stage: offline, persona diary plus air quality."""
+    command = [sys.executable, "-m", "airsick_orchestration", "demo", "--once"]
+    env = {
+        "AIRSICK_HOME": str(tmp_path / "home"),
+        "AIRSICK_STANDIN_PORT": "0",
+        "PATH": "/usr/bin:/bin",
+    }
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "new entries" in first.stdout and "Ingested" in first.stdout
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Diary: 0 new entries" in second.stdout
+    assert "(0 new hours)" in second.stdout
