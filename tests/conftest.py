@@ -86,3 +86,26 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data/open-meteo is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory):
+    """A home with the demo persona's diary and three years of air quality, not yet built."""
+    from airsick_orchestration import steps
+    from airsick_orchestration.settings import Settings
+
+    home = tmp_path_factory.mktemp("demo-home")
+    settings = Settings(home=home, standin_port=0)
+    with steps.standin_serving(settings) as pointed:
+        steps.create_persona(pointed)
+        steps.ingest_air_quality(pointed)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def built_demo(demo_settings):
+    """The demo home with the lakehouse built by dbt."""
+    from airsick_orchestration import steps
+
+    steps.transform(demo_settings)
+    return demo_settings

@@ -15,6 +15,7 @@ import typer
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_ingestion.places import Place, PlaceError, parse_place
+from airsick_transform.runner import TransformError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -160,6 +161,63 @@ def _run_ingest(
     )
 
 
+@app.command()
+def transform(
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Build only these dbt nodes (dbt selection syntax), e.g. +fct_daily_features."
+        ),
+    ] = None,
+) -> None:
+    """Build the lakehouse with dbt: staging, daily and feature tables, with every test.
+
+    Runs `dbt build` on the raw Parquet into the DuckLake catalog (models, data tests and
+    unit tests), then expires old snapshots. A failing test fails the command with its name.
+    """
+    settings = _settings()
+    try:
+        with console.status("dbt build: models, data tests and unit tests…"):
+            summary = steps.transform(settings, select)
+    except TransformError as error:
+        _fail(str(error))
+    for warning in summary.warnings:
+        err.print(f"[yellow]warning:[/] {warning}")
+    console.print(
+        f"Built {summary.models} models and passed {summary.tests} data tests and "
+        f"{summary.unit_tests} unit tests in {summary.seconds:.1f} s: "
+        f"{summary.feature_rows:,} rows in marts.fct_daily_features, "
+        f"{summary.scoring_rows:,} to score."
+    )
+
+
+@app.command()
+def docs(
+    serve: Annotated[bool, typer.Option(help="Serve the site until Ctrl-C.")] = True,
+    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_DOCS_PORT).")] = None,
+) -> None:
+    """Generate the dbt docs site (models, columns, tests, lineage) and serve it on 127.0.0.1."""
+    settings = _settings()
+    try:
+        with console.status("dbt docs generate…"):
+            page = steps.generate_docs(settings)
+    except TransformError as error:
+        _fail(str(error))
+    if not serve:
+        console.print(f"dbt docs written to {page}")
+        return
+    from airsick_transform.docs import DocsServer
+
+    server = DocsServer(page, "127.0.0.1", settings.docs_port if port is None else port)
+    console.print(f"dbt docs on {server.url}  (Ctrl-C stops it)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        console.print("docs server stopped")
+    finally:
+        server.stop()
+
+
 @app.command("standin")
 def standin_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -282,8 +340,9 @@ def demo(
 ) -> None:
     """Run the whole product offline for the demo persona, from an empty home.
 
-    Starts the Open-Meteo stand-in, writes the persona's diary and loads the air-quality
-    history and forecast for the persona's places. Running it again is fast and safe.
+    Starts the Open-Meteo stand-in, writes the persona's diary, loads the air-quality
+    history and forecast for the persona's places and builds the lakehouse with dbt.
+    Running it again is fast and safe.
     """
     settings = _settings()
     console.print(f"airsick demo · home {settings.home} · lake {settings.lake}")
@@ -296,7 +355,13 @@ def demo(
                 f"({result.given} days up to {settings.today()})."
             )
             _run_ingest(pointed, None, None, standin=False)
-    except USER_ERRORS as error:
+        with console.status("dbt build…"):
+            summary = steps.transform(settings)
+        console.print(
+            f"Lakehouse built: {summary.models} models, {summary.tests + summary.unit_tests} "
+            f"tests passed, {summary.feature_rows:,} feature rows in {summary.seconds:.1f} s."
+        )
+    except (*USER_ERRORS, TransformError) as error:
         _fail(str(error))
     if not once:
         console.print("Next: see the README for the other commands (airsick --help).")

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from airsick_ingestion.lake import S3Access, is_remote
 from airsick_ingestion.places import Place, parse_places
+from airsick_transform.lakehouse import Lakehouse
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -74,6 +75,16 @@ class Settings(BaseSettings):
     open_meteo_timeout: float = Field(default=30, gt=0, description="Seconds per request.")
     open_meteo_attempts: int = Field(default=6, ge=1, description="Tries per request.")
 
+    ducklake_catalog: str | None = Field(
+        default=None,
+        description="DuckLake catalog: sqlite:<file> or postgres:<libpq string>. "
+        "Default: sqlite:HOME/catalog/lakehouse.sqlite.",
+    )
+    snapshot_retention_days: float = Field(
+        default=7, ge=0, description="Lakehouse snapshots older than this are expired."
+    )
+    docs_port: int = Field(default=8580, description="Port of the dbt docs site.")
+
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
     standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
     persona_seed: int = Field(default=7, description="Seed of the demo persona's diary.")
@@ -124,6 +135,27 @@ class Settings(BaseSettings):
             secret_access_key=self.aws_secret_access_key,
             region=self.aws_region,
         )
+
+    @property
+    def lakehouse(self) -> Lakehouse:
+        """Where dbt builds: the DuckLake catalog and its data files in the lake."""
+        catalog = (
+            self.ducklake_catalog
+            or f"sqlite:{(self.home / 'catalog' / 'lakehouse.sqlite').resolve()}"
+        )
+        s3 = self.s3
+        return Lakehouse(
+            lake_url=self.lake,
+            catalog=catalog,
+            s3_endpoint_url=s3.endpoint_url if s3 else None,
+            s3_key_id=s3.access_key_id if s3 else None,
+            s3_secret=s3.secret_access_key if s3 else None,
+            s3_region=self.aws_region,
+        )
+
+    @property
+    def dbt_dir(self) -> Path:
+        return self.home / "dbt"
 
     @property
     def standin_url(self) -> str:

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import requests
 from airsick_ingestion.diary import persona
@@ -19,6 +19,8 @@ from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, Ret
 from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_air_quality
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
+from airsick_transform import runner
+from airsick_transform.lakehouse import maintain
 
 from airsick_orchestration.settings import Settings
 
@@ -98,6 +100,26 @@ def create_persona(settings: Settings) -> tuple[DiaryResult, int]:
         s3=settings.s3,
     )
     return result, truth
+
+
+def transform(settings: Settings, select: list[str] | None = None) -> runner.BuildSummary:
+    """Build, test and document-check the lakehouse with dbt, then keep it from growing."""
+    summary = runner.build(
+        settings.lakehouse,
+        settings.dbt_dir,
+        person=settings.person,
+        today=settings.today(),
+        select=select,
+    )
+    maintain(settings.lakehouse, timedelta(days=settings.snapshot_retention_days))
+    return summary
+
+
+def generate_docs(settings: Settings):
+    """Write the dbt docs site (one self-contained page) and return its path."""
+    return runner.generate_docs(
+        settings.lakehouse, settings.dbt_dir, person=settings.person, today=settings.today()
+    )
 
 
 def standin_healthy(url: str) -> bool:

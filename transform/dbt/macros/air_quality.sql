@@ -1,0 +1,29 @@
+{#- The air-quality variables, in one place, for the models that loop over them. -#}
+
+{% macro pollutants() -%}
+    {{ return(["pm10", "pm2_5", "carbon_monoxide", "nitrogen_dioxide", "sulphur_dioxide",
+               "ozone", "dust", "uv_index", "european_aqi", "us_aqi"]) }}
+{%- endmacro %}
+
+{% macro pollens() -%}
+    {{ return(["alder_pollen", "birch_pollen", "grass_pollen", "mugwort_pollen",
+               "olive_pollen", "ragweed_pollen"]) }}
+{%- endmacro %}
+
+{#- WHO 2021 air-quality guideline levels (μg/m³) used to count hours above them. -#}
+{% macro who_guidelines() -%}
+    {{ return({"pm2_5": 15, "pm10": 45, "nitrogen_dioxide": 25, "ozone": 100,
+               "sulphur_dioxide": 40, "carbon_monoxide": 4000}) }}
+{%- endmacro %}
+
+{#- The daily measures that become features, each with its lags and rolling means. -#}
+{% macro daily_measures() -%}
+    {{ return(["pm2_5_mean", "pm10_mean", "nitrogen_dioxide_mean", "ozone_max",
+               "sulphur_dioxide_mean", "carbon_monoxide_mean", "dust_mean", "uv_index_max",
+               "european_aqi_max", "us_aqi_max", "pollen_total"]) }}
+{%- endmacro %}
+
+{#- The local day that is "today" for the person (a var set by `airsick transform`). -#}
+{% macro today() -%}
+    {%- if var("today") -%} date '{{ var("today") }}' {%- else -%} current_date {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,86 @@
+{#- One row per person, place and local day, past and forecast: the features and the label.
+
+    Every feature of day d uses only days up to d (windows end at the current row), and the
+    label is the diary of day d + 1 and nothing else. -#}
+{%- set measures = daily_measures() -%}
+
+with daily as (
+
+    select * from {{ ref('int_air_quality_daily') }}
+
+),
+
+diary as (
+
+    select * from {{ ref('stg_diary__events') }}
+    where person = '{{ var("person") }}'
+
+),
+
+with_diary as (
+
+    select
+        daily.*,
+        today.is_sick as sick_today,
+        tomorrow.is_sick as sick_next_day
+    from daily
+    left join diary as today
+        on today.diary_date = daily.local_date
+    left join diary as tomorrow
+        on tomorrow.diary_date = daily.local_date + 1
+
+),
+
+windowed as (
+
+    select
+        '{{ var("person") }}' as person,
+        place,
+        local_date,
+        place_timezone,
+        {% for m in measures -%}
+        {{ m }},
+        first({{ m }}) over lag_1 as {{ m }}_lag1,
+        first({{ m }}) over lag_2 as {{ m }}_lag2,
+        first({{ m }}) over lag_3 as {{ m }}_lag3,
+        avg({{ m }}) over last_3 as {{ m }}_roll3,
+        avg({{ m }}) over last_7 as {{ m }}_roll7,
+        {{ m }} - first({{ m }}) over lag_1 as {{ m }}_change1,
+        {% endfor -%}
+        pm2_5_hours_above_who,
+        pm10_hours_above_who,
+        nitrogen_dioxide_hours_above_who,
+        ozone_hours_above_who,
+        sick_today,
+        cast(sum(case when sick_today then 1 else 0 end) over last_7 as integer)
+            as sick_days_last_7,
+        isodow(local_date) as weekday,
+        isodow(local_date) >= 6 as is_weekend,
+        month(local_date) as month,
+        dayofyear(local_date) as day_of_year,
+        -- Meteorological seasons, flipped south of the equator.
+        case
+            when month(local_date) in (12, 1, 2) then if(latitude >= 0, 'winter', 'summer')
+            when month(local_date) in (3, 4, 5) then if(latitude >= 0, 'spring', 'autumn')
+            when month(local_date) in (6, 7, 8) then if(latitude >= 0, 'summer', 'winter')
+            else if(latitude >= 0, 'autumn', 'spring')
+        end as season,
+        missing_share,
+        forecast_share,
+        sick_next_day
+    from with_diary
+    window
+        lag_1 as (partition by place order by local_date
+                  range between interval 1 day preceding and interval 1 day preceding),
+        lag_2 as (partition by place order by local_date
+                  range between interval 2 day preceding and interval 2 day preceding),
+        lag_3 as (partition by place order by local_date
+                  range between interval 3 day preceding and interval 3 day preceding),
+        last_3 as (partition by place order by local_date
+                   range between interval 2 day preceding and current row),
+        last_7 as (partition by place order by local_date
+                   range between interval 6 day preceding and current row)
+
+)
+
+select * from windowed

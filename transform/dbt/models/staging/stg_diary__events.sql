@@ -1,0 +1,33 @@
+{#- One row per person and date: the latest diary event for it. -#}
+
+with source as (
+
+    select * from {{ source('diary', 'diary') }}
+
+),
+
+latest_event as (
+
+    select *
+    from source
+    qualify row_number() over (partition by person, "date" order by recorded_at desc) = 1
+
+),
+
+final as (
+
+    select
+        person,
+        cast("date" as date) as diary_date,
+        cast(sick as boolean) as is_sick,
+        symptoms,
+        cast(severity as integer) as severity,
+        note,
+        cast(recorded_at as timestamptz) as recorded_at,
+        source as recorded_via,
+        event_id
+    from latest_event
+
+)
+
+select * from final

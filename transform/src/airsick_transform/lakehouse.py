@@ -1,0 +1,149 @@
+"""The DuckLake lakehouse: its catalog (SQLite or Postgres) and its data files in the lake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+
+from airsick_transform.extensions import ensure_extensions
+
+ALIAS = "lake"
+
+
+@dataclass(frozen=True)
+class Lakehouse:
+    """Where everything dbt builds lives, and how to reach the raw zone beside it.
+
+    Args:
+        lake_url: root of the lake, a folder or ``s3://bucket/prefix``; raw is under ``raw/``.
+        catalog: DuckLake catalog, ``sqlite:<file>`` or ``postgres:<libpq connection string>``.
+        s3_endpoint_url, s3_key_id, s3_secret, s3_region: S3 access when the lake is on S3.
+    """
+
+    lake_url: str
+    catalog: str
+    s3_endpoint_url: str | None = None
+    s3_key_id: str | None = None
+    s3_secret: str | None = None
+    s3_region: str = "us-east-1"
+
+    @property
+    def on_s3(self) -> bool:
+        return self.lake_url.startswith("s3://")
+
+    @property
+    def data_path(self) -> str:
+        return f"{self.lake_url.rstrip('/')}/warehouse/"
+
+    @property
+    def dbt_target(self) -> str:
+        if self.catalog.startswith("postgres:"):
+            return "deployed"
+        return "s3" if self.on_s3 else "local"
+
+    def prepare(self) -> None:
+        """Install the extensions and make the local folders the catalog and data need."""
+        ensure_extensions()
+        if self.catalog.startswith("sqlite:"):
+            Path(self.catalog.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
+        if not self.on_s3:
+            Path(self.data_path).mkdir(parents=True, exist_ok=True)
+
+    def dbt_environment(self) -> dict[str, str]:
+        """Return the variables ``transform/dbt/profiles.yml`` reads."""
+        env = {
+            "AIRSICK_LAKE": self.lake_url.rstrip("/"),
+            "AIRSICK_DUCKLAKE_CATALOG": self.catalog,
+            "AIRSICK_DUCKLAKE_DATA_PATH": self.data_path,
+            "AIRSICK_DBT_TARGET": self.dbt_target,
+        }
+        if self.on_s3:
+            endpoint = urlsplit(self.s3_endpoint_url or "https://s3.amazonaws.com")
+            env |= {
+                "AIRSICK_S3_ENDPOINT": endpoint.netloc,
+                "AIRSICK_S3_USE_SSL": "true" if endpoint.scheme == "https" else "false",
+                "AWS_ACCESS_KEY_ID": self.s3_key_id or "",
+                "AWS_SECRET_ACCESS_KEY": self.s3_secret or "",
+                "AWS_REGION": self.s3_region,
+            }
+        return env
+
+    def s3_secret_sql(self) -> str | None:
+        if not self.on_s3:
+            return None
+        endpoint = urlsplit(self.s3_endpoint_url or "https://s3.amazonaws.com")
+        return (
+            "CREATE OR REPLACE SECRET airsick_s3 (TYPE s3, KEY_ID $key, SECRET $secret, "
+            f"REGION $region, ENDPOINT '{endpoint.netloc}', URL_STYLE 'path', "
+            f"USE_SSL {'true' if endpoint.scheme == 'https' else 'false'})"
+        )
+
+
+@contextmanager
+def connect(lakehouse: Lakehouse, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open DuckDB with the lakehouse attached as ``lake`` (read-only unless asked).
+
+    A reader never takes a lock a build needs: the SQLite catalog runs in WAL mode and
+    DuckLake reads a consistent snapshot.
+    """
+    lakehouse.prepare()
+    con = duckdb.connect()
+    try:
+        secret = lakehouse.s3_secret_sql()
+        if secret:
+            con.execute(secret, {"key": lakehouse.s3_key_id or "", "secret": lakehouse.s3_secret
+                                 or "", "region": lakehouse.s3_region})  # fmt: skip
+        options = [f"DATA_PATH {_literal(lakehouse.data_path)}"]
+        if lakehouse.catalog.startswith("sqlite:"):
+            options += ["META_JOURNAL_MODE 'WAL'", "META_BUSY_TIMEOUT 10000"]
+        if read_only:
+            options.append("READ_ONLY")
+        # ATTACH takes no bound parameters: quote the settings' paths as SQL literals.
+        catalog = _literal(f"ducklake:{lakehouse.catalog}")
+        con.execute(f"ATTACH {catalog} AS {ALIAS} ({', '.join(options)})")
+        yield con
+    finally:
+        con.close()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def count_rows(lakehouse: Lakehouse, table: str) -> int:
+    """Return the row count of ``schema.table`` in the lakehouse (0 if it does not exist)."""
+    with connect(lakehouse) as con:
+        try:
+            return int(con.execute(f"select count(*) from {ALIAS}.{table}").fetchone()[0])
+        except duckdb.CatalogException:
+            return 0
+
+
+def snapshots(lakehouse: Lakehouse) -> list[tuple[int, object]]:
+    """Return (snapshot id, time) of every snapshot the catalog keeps."""
+    with connect(lakehouse) as con:
+        return con.execute(
+            f"select snapshot_id, snapshot_time from {ALIAS}.snapshots() order by snapshot_id"
+        ).fetchall()
+
+
+def maintain(lakehouse: Lakehouse, retention: timedelta) -> dict[str, int]:
+    """Expire snapshots older than ``retention`` and delete the files nothing refers to.
+
+    Every build writes new files and a new snapshot; without this the lake grows forever.
+    """
+    older_than = f"now() - INTERVAL '{int(retention.total_seconds())} seconds'"
+    with connect(lakehouse, read_only=False) as con:
+        before = con.execute(f"select count(*) from {ALIAS}.snapshots()").fetchone()[0]
+        con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => {older_than})")
+        cleaned = con.execute(
+            f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => {older_than})"
+        ).fetchall()
+        after = con.execute(f"select count(*) from {ALIAS}.snapshots()").fetchone()[0]
+    return {"snapshots_expired": int(before - after), "files_deleted": len(cleaned)}

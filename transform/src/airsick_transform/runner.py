@@ -1,0 +1,150 @@
+"""Run the dbt project through dbt's Python API, and say clearly what failed.
+
+The Prefect flows run the same project through prefect-dbt's runner (one task per node);
+this module serves ``airsick transform`` and ``airsick docs`` outside Prefect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from airsick_transform.lakehouse import Lakehouse, count_rows
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+FEATURES = "marts.fct_daily_features"
+SCORING = "marts.fct_scoring_features"
+
+
+class TransformError(RuntimeError):
+    """dbt failed; the message names the model or test and what to do."""
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What one ``dbt build`` did."""
+
+    models: int
+    tests: int
+    unit_tests: int
+    feature_rows: int
+    scoring_rows: int
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for dbt's ``env_var()`` and restore them afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def dbt_args(
+    command: list[str], lakehouse: Lakehouse, state_dir: Path, variables: dict
+) -> list[str]:
+    """Return the dbt command line for this lakehouse, keeping dbt's files under ``state_dir``."""
+    return [
+        "--quiet",  # airsick prints its own summary; failures still come back in the result
+        *command,
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target", lakehouse.dbt_target,
+        "--target-path", str(state_dir / "target"),
+        "--log-path", str(state_dir / "logs"),
+        "--vars", json.dumps(variables),
+    ]  # fmt: skip
+
+
+def invoke(command: list[str], lakehouse: Lakehouse, state_dir: Path, variables: dict):
+    """Run one dbt command in this process; return dbt's result object."""
+    from dbt.cli.main import dbtRunner
+
+    lakehouse.prepare()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with _environment(lakehouse.dbt_environment()):
+        return dbtRunner().invoke(dbt_args(command, lakehouse, state_dir, variables))
+
+
+def check_raw(lakehouse: Lakehouse) -> None:
+    """Refuse to build before there is anything to build from, with what to run first."""
+    if lakehouse.on_s3:
+        return  # listing S3 here would need credentials twice; dbt's error is clear enough
+    raw = Path(lakehouse.lake_url) / "raw"
+    if not any((raw / "air_quality").glob("*.parquet")):
+        raise TransformError(f"No air quality in {raw}; run `airsick ingest` first.")
+    if not any((raw / "diary").glob("*.parquet")):
+        raise TransformError(
+            f"No diary in {raw}; log a day with `airsick diary log` or import one first."
+        )
+
+
+def build(
+    lakehouse: Lakehouse,
+    state_dir: Path,
+    *,
+    person: str,
+    today: date,
+    select: list[str] | None = None,
+) -> BuildSummary:
+    """Run ``dbt build`` (models, data tests and unit tests); raise TransformError on failure."""
+    check_raw(lakehouse)
+    started = time.perf_counter()
+    variables = {"person": person, "today": today.isoformat()}
+    command = ["build", *(["--select", *select] if select else [])]
+    result = invoke(command, lakehouse, state_dir, variables)
+    if result.exception is not None:
+        raise TransformError(f"dbt could not run: {result.exception}") from result.exception
+    counts: Counter[str] = Counter()
+    failures, warnings = [], []
+    for node_result in result.result:
+        node = node_result.node
+        kind = "unit_test" if node.resource_type == "unit_test" else str(node.resource_type)
+        counts[kind] += 1
+        status = str(node_result.status)
+        if status in ("error", "fail", "runtime error"):
+            failures.append(f"{kind} {node.name}: {(node_result.message or status).strip()}")
+        elif status == "warn":
+            warnings.append(f"{kind} {node.name}: {node_result.message}")
+    if failures or not result.success:
+        shown = "; ".join(failures[:3]) or "see the dbt log"
+        raise TransformError(
+            f"dbt build failed ({shown}); "
+            "fix the data or the model, then run `airsick transform` again."
+        )
+    return BuildSummary(
+        models=counts["model"],
+        tests=counts["test"],
+        unit_tests=counts["unit_test"],
+        feature_rows=count_rows(lakehouse, FEATURES),
+        scoring_rows=count_rows(lakehouse, SCORING),
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def generate_docs(lakehouse: Lakehouse, state_dir: Path, *, person: str, today: date) -> Path:
+    """Generate the dbt docs site as one self-contained page; return its path."""
+    variables = {"person": person, "today": today.isoformat()}
+    result = invoke(["docs", "generate", "--static"], lakehouse, state_dir, variables)
+    if not result.success:
+        raise TransformError(
+            f"dbt docs generate failed ({result.exception or 'see the dbt log'}); "
+            "run `airsick transform` first."
+        )
+    return state_dir / "target" / "static_index.html"
