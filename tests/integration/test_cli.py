@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -136,6 +137,7 @@ def test_demo_once_from_an_empty_home_then_again(tmp_path):
         "AIRSICK_HOME": str(tmp_path / "home"),
         "AIRSICK_STANDIN_PORT": "0",
         "PATH": "/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/root"),
     }
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -144,3 +146,24 @@ def test_demo_once_from_an_empty_home_then_again(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Diary: 0 new entries" in second.stdout
     assert "(0 new hours)" in second.stdout
+
+
+def test_transform_and_docs_commands(demo_settings, monkeypatch, tmp_path):
+    import shutil
+
+    home = tmp_path / "copy"
+    shutil.copytree(demo_settings.home, home)
+    monkeypatch.setenv("AIRSICK_HOME", str(home))
+    built = airsick("transform")
+    assert built.exit_code == 0, built.output
+    assert "Built 6 models and passed" in built.output
+    assert "rows in marts.fct_daily_features" in built.output
+    docs = airsick("docs", "--no-serve")
+    assert docs.exit_code == 0, docs.output
+    assert (home / "dbt" / "target" / "static_index.html").is_file()
+
+
+def test_transform_before_ingest_says_what_to_run():
+    result = airsick("transform")
+    assert result.exit_code == 1
+    assert "run `airsick ingest` first" in result.output

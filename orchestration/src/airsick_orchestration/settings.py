@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from airsick_ingestion.lake import S3Access, is_remote
 from airsick_ingestion.places import Place, parse_places
+from airsick_transform.extensions import default_directory
 from airsick_transform.lakehouse import Lakehouse
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     snapshot_retention_days: float = Field(
         default=7, ge=0, description="Lakehouse snapshots older than this are expired."
     )
+    duckdb_extension_dir: Path = Field(
+        default_factory=default_directory,
+        description="Where DuckDB's extensions are installed from their PyPI packages.",
+    )
     docs_port: int = Field(default=8580, description="Port of the dbt docs site.")
 
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
@@ -151,6 +156,7 @@ class Settings(BaseSettings):
             s3_key_id=s3.access_key_id if s3 else None,
             s3_secret=s3.secret_access_key if s3 else None,
             s3_region=self.aws_region,
+            extension_dir=self.duckdb_extension_dir,
         )
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 from duckdb_extensions import import_extension
 
@@ -10,16 +12,22 @@ REQUIRED = ("ducklake", "sqlite_scanner", "httpfs", "postgres_scanner")
 _PACKAGE_NAME = {"sqlite_scanner": "sqlite", "postgres_scanner": "postgres"}
 
 
-def ensure_extensions(names: tuple[str, ...] = REQUIRED) -> list[str]:
-    """Install the extensions DuckDB does not have yet; return the ones installed now."""
-    with duckdb.connect() as con:
+def default_directory() -> Path:
+    """DuckDB's own default, resolved without relying on $HOME being set."""
+    return Path.home() / ".duckdb" / "extensions"
+
+
+def ensure_extensions(directory: Path, names: tuple[str, ...] = REQUIRED) -> list[str]:
+    """Install into ``directory`` the extensions it lacks; return the ones installed now."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(config={"extension_directory": str(directory)}) as con:
         installed = {
             name
             for (name,) in con.execute(
                 "select extension_name from duckdb_extensions() where installed"
             ).fetchall()
         }
-    missing = [name for name in names if name not in installed]
-    for name in missing:
-        import_extension(_PACKAGE_NAME.get(name, name))
+        missing = [name for name in names if name not in installed]
+        for name in missing:
+            import_extension(_PACKAGE_NAME.get(name, name), con=con)
     return missing

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import duckdb
 
-from airsick_transform.extensions import ensure_extensions
+from airsick_transform.extensions import default_directory, ensure_extensions
 
 ALIAS = "lake"
 
@@ -24,6 +24,7 @@ class Lakehouse:
         lake_url: root of the lake, a folder or ``s3://bucket/prefix``; raw is under ``raw/``.
         catalog: DuckLake catalog, ``sqlite:<file>`` or ``postgres:<libpq connection string>``.
         s3_endpoint_url, s3_key_id, s3_secret, s3_region: S3 access when the lake is on S3.
+        extension_dir: where DuckDB finds its extensions (installed there from PyPI).
     """
 
     lake_url: str
@@ -32,6 +33,7 @@ class Lakehouse:
     s3_key_id: str | None = None
     s3_secret: str | None = None
     s3_region: str = "us-east-1"
+    extension_dir: Path = field(default_factory=default_directory)
 
     @property
     def on_s3(self) -> bool:
@@ -49,7 +51,7 @@ class Lakehouse:
 
     def prepare(self) -> None:
         """Install the extensions and make the local folders the catalog and data need."""
-        ensure_extensions()
+        ensure_extensions(self.extension_dir)
         if self.catalog.startswith("sqlite:"):
             Path(self.catalog.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
         if not self.on_s3:
@@ -62,6 +64,7 @@ class Lakehouse:
             "AIRSICK_DUCKLAKE_CATALOG": self.catalog,
             "AIRSICK_DUCKLAKE_DATA_PATH": self.data_path,
             "AIRSICK_DBT_TARGET": self.dbt_target,
+            "AIRSICK_DUCKDB_EXTENSION_DIR": str(self.extension_dir),
         }
         if self.on_s3:
             endpoint = urlsplit(self.s3_endpoint_url or "https://s3.amazonaws.com")
@@ -93,7 +96,7 @@ def connect(lakehouse: Lakehouse, read_only: bool = True) -> Iterator[duckdb.Duc
     DuckLake reads a consistent snapshot.
     """
     lakehouse.prepare()
-    con = duckdb.connect()
+    con = duckdb.connect(config={"extension_directory": str(lakehouse.extension_dir)})
     try:
         secret = lakehouse.s3_secret_sql()
         if secret:
