@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import duckdb
+from airsick_lakehouse.lakehouse import Lakehouse, connect
 from airsick_orchestration import steps
 from airsick_orchestration.settings import Settings
 from airsick_transform import runner
-from airsick_transform.lakehouse import Lakehouse, connect
 
 
 def places(n: int) -> str:

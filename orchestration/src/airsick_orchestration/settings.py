@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from airsick_ingestion.lake import S3Access, is_remote
 from airsick_ingestion.places import Place, parse_places
-from airsick_transform.extensions import default_directory
-from airsick_transform.lakehouse import Lakehouse
+from airsick_lakehouse.extensions import default_directory
+from airsick_lakehouse.lakehouse import Lakehouse
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

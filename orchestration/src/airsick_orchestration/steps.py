@@ -19,8 +19,8 @@ from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, Ret
 from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_air_quality
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
+from airsick_lakehouse.lakehouse import maintain
 from airsick_transform import runner
-from airsick_transform.lakehouse import maintain
 
 from airsick_orchestration.settings import Settings
 

@@ -1,7 +1,8 @@
 """Transform: the dbt-duckdb project (``transform/dbt``) and the functions that run it.
 
 Modules:
-    lakehouse: where the DuckLake catalog and data live, connecting to it, maintenance.
-    extensions: DuckDB extensions installed from their PyPI packages, never downloaded.
     runner: ``dbt build`` and ``dbt docs generate`` through dbt's Python API.
+    docs: serving the generated docs page.
+
+The DuckLake catalog, connections and maintenance live in ``airsick_lakehouse``.
 """

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from airsick_transform.lakehouse import Lakehouse, count_rows
+from airsick_lakehouse.lakehouse import Lakehouse, count_rows
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 FEATURES = "marts.fct_daily_features"

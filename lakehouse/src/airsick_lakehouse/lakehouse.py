@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from airsick_transform.extensions import default_directory, ensure_extensions
+from airsick_lakehouse.extensions import default_directory, ensure_extensions
 
 ALIAS = "lake"
 
