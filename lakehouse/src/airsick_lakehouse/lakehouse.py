@@ -100,8 +100,14 @@ def connect(lakehouse: Lakehouse, read_only: bool = True) -> Iterator[duckdb.Duc
     try:
         secret = lakehouse.s3_secret_sql()
         if secret:
-            con.execute(secret, {"key": lakehouse.s3_key_id or "", "secret": lakehouse.s3_secret
-                                 or "", "region": lakehouse.s3_region})  # fmt: skip
+            con.execute(
+                secret,
+                {
+                    "key": lakehouse.s3_key_id or "",
+                    "secret": lakehouse.s3_secret or "",
+                    "region": lakehouse.s3_region,
+                },
+            )
         options = [f"DATA_PATH {_literal(lakehouse.data_path)}"]
         if lakehouse.catalog.startswith("sqlite:"):
             options += ["META_JOURNAL_MODE 'WAL'", "META_BUSY_TIMEOUT 10000"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,10 +16,12 @@ import typer
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_ingestion.places import Place, PlaceError, parse_place
+from airsick_training.data import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from airsick_orchestration import steps
 from airsick_orchestration.settings import Settings
@@ -80,6 +83,10 @@ def main_callback(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        # MLflow narrates every step at INFO and WARNING; the summary says what matters.
+        logging.getLogger("mlflow").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", module="mlflow")
 
 
 @app.command()
@@ -189,6 +196,41 @@ def transform(
         f"{summary.feature_rows:,} rows in marts.fct_daily_features, "
         f"{summary.scoring_rows:,} to score."
     )
+
+
+@app.command()
+def train() -> None:
+    """Train and gate: walk-forward backtests of baselines and candidates, tracked in MLflow.
+
+    Prints one table (baselines, candidates and, for the demo persona, the oracle: the best
+    score any model could reach), the promotion decision in one sentence, and the run's URL.
+    """
+    settings = _settings()
+    try:
+        with console.status("training…") as status:
+            report = steps.train(settings, progress=lambda m: status.update(f"training: {m}…"))
+    except DatasetError as error:
+        _fail(str(error))
+    table = Table(
+        title=f"Walk-forward backtest: {report.rows:,} days, {report.folds} monthly folds"
+    )
+    table.add_column("model")
+    for metric in ("ROC AUC", "PR AUC", "Brier", "log loss", "calib. error"):
+        table.add_column(metric, justify="right")
+    for name, row in report.table.iterrows():
+        style = "bold" if name == report.challenger else ("dim" if name == "oracle" else None)
+        table.add_row(
+            name,
+            *(
+                f"{row[m]:.3f}"
+                for m in ("roc_auc", "pr_auc", "brier", "log_loss", "calibration_error")
+            ),
+            style=style,
+        )
+    console.print(table)
+    verdict = "promoted to @champion" if report.promoted else "stays @challenger"
+    console.print(f"Version {report.version} ({report.challenger}) {verdict}: {report.reason}.")
+    console.print(f"MLflow run: {report.run_url}")
 
 
 @app.command()

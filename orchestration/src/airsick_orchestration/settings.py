@@ -90,6 +90,21 @@ class Settings(BaseSettings):
     )
     docs_port: int = Field(default=8580, description="Port of the dbt docs site.")
 
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking and registry: an http(s) server or a database URI. "
+        "Default: sqlite:///HOME/mlflow/mlflow.db with artifacts in HOME/mlflow/artifacts.",
+    )
+    mlflow_port: int = Field(default=5000, description="Port of the local MLflow server.")
+    mlflow_experiment: str = Field(default="airsick", description="Experiment of training runs.")
+    promotion_margin: float = Field(
+        default=0.01,
+        ge=0,
+        lt=1,
+        description="Relative improvement on log loss or Brier a challenger needs to win.",
+    )
+    train_seed: int = Field(default=0, description="Seed of every random choice in training.")
+
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
     standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
     persona_seed: int = Field(default=7, description="Seed of the demo persona's diary.")
@@ -158,6 +173,25 @@ class Settings(BaseSettings):
             s3_region=self.aws_region,
             extension_dir=self.duckdb_extension_dir,
         )
+
+    @property
+    def tracking_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow' / 'mlflow.db').resolve()}"
+
+    @property
+    def artifact_location(self) -> str | None:
+        """Where a local store keeps artifacts; a tracking server decides for itself."""
+        if self.tracking_uri.startswith("http"):
+            return None
+        return (self.home / "mlflow" / "artifacts").resolve().as_uri()
+
+    @property
+    def mlflow_ui_url(self) -> str:
+        if self.tracking_uri.startswith("http"):
+            return self.tracking_uri
+        return f"http://127.0.0.1:{self.mlflow_port}"
 
     @property
     def dbt_dir(self) -> Path:

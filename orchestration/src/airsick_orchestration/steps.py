@@ -8,8 +8,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import requests
 from airsick_ingestion.diary import persona
@@ -20,6 +22,8 @@ from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_ai
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
 from airsick_lakehouse.lakehouse import maintain
+from airsick_training import train as training
+from airsick_training.train import TrainReport
 from airsick_transform import runner
 
 from airsick_orchestration.settings import Settings
@@ -119,6 +123,38 @@ def generate_docs(settings: Settings):
     """Write the dbt docs site (one self-contained page) and return its path."""
     return runner.generate_docs(
         settings.lakehouse, settings.dbt_dir, person=settings.person, today=settings.today()
+    )
+
+
+def git_commit() -> str:
+    """Return the commit of the code that trains, or 'unknown' outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def train(settings: Settings, progress: Callable[[str], None] | None = None) -> TrainReport:
+    """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule."""
+    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    return training.train(
+        settings.lakehouse,
+        person=settings.person,
+        tracking_uri=settings.tracking_uri,
+        ui_url=settings.mlflow_ui_url,
+        artifact_location=settings.artifact_location,
+        experiment=settings.mlflow_experiment,
+        seed=settings.train_seed,
+        margin=settings.promotion_margin,
+        tags={"mlflow.source.git.commit": git_commit(), "git_commit": git_commit()},
+        progress=progress,
     )
 
 

@@ -62,13 +62,19 @@ def dbt_args(
     return [
         "--quiet",  # airsick prints its own summary; failures still come back in the result
         *command,
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target", lakehouse.dbt_target,
-        "--target-path", str(state_dir / "target"),
-        "--log-path", str(state_dir / "logs"),
-        "--vars", json.dumps(variables),
-    ]  # fmt: skip
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target",
+        lakehouse.dbt_target,
+        "--target-path",
+        str(state_dir / "target"),
+        "--log-path",
+        str(state_dir / "logs"),
+        "--vars",
+        json.dumps(variables),
+    ]
 
 
 def invoke(command: list[str], lakehouse: Lakehouse, state_dir: Path, variables: dict):

@@ -56,8 +56,14 @@ class DiaryEvent:
     @property
     def content_hash(self) -> str:
         """Hash what the entry says (not when): re-recording the same thing changes nothing."""
-        said = [self.person, self.date.isoformat(), self.sick, sorted(self.symptoms),
-                self.severity, self.note]  # fmt: skip
+        said = [
+            self.person,
+            self.date.isoformat(),
+            self.sick,
+            sorted(self.symptoms),
+            self.severity,
+            self.note,
+        ]
         return hashlib.sha256(json.dumps(said).encode()).hexdigest()[:16]
 
     def as_row(self) -> dict:

@@ -49,20 +49,45 @@ class Stats:
             keep = ~(np.isnan(a) | np.isnan(b))
             return float(np.corrcoef(a[keep], b[keep])[0, 1])
 
-        return cls(float(v.mean()), float(v.std()), float(np.median(v)),
-                   float(np.percentile(v, 99)), ac(1), ac(24), ac(168))  # fmt: skip
+        return cls(
+            float(v.mean()),
+            float(v.std()),
+            float(np.median(v)),
+            float(np.percentile(v, 99)),
+            ac(1),
+            ac(24),
+            ac(168),
+        )
 
 
 SERIES = [
-    *(Series("Riyadh", 24.7136, 46.6753, "riyadh_2023-07-26_2026-07-25.json", v)
-      for v in ("pm10", "pm2_5")),
-    *(Series("Berlin", 52.52, 13.41, "berlin_2023-01-01_2023-07-13_tz-bangkok.csv", v)
-      for v in ("pm10", "pm2_5", "carbon_monoxide", "nitrogen_dioxide", "sulphur_dioxide",
-                "ozone")),
-    *(Series("Vigo", 42.2328, -8.7226, "vigo_2024-01-01_2024-10-25_dlt.csv.gz", v)
-      for v in ("carbon_monoxide", "nitrogen_dioxide", "sulphur_dioxide", "ozone", "dust",
-                "european_aqi")),
-]  # fmt: skip
+    *(
+        Series("Riyadh", 24.7136, 46.6753, "riyadh_2023-07-26_2026-07-25.json", v)
+        for v in ("pm10", "pm2_5")
+    ),
+    *(
+        Series("Berlin", 52.52, 13.41, "berlin_2023-01-01_2023-07-13_tz-bangkok.csv", v)
+        for v in (
+            "pm10",
+            "pm2_5",
+            "carbon_monoxide",
+            "nitrogen_dioxide",
+            "sulphur_dioxide",
+            "ozone",
+        )
+    ),
+    *(
+        Series("Vigo", 42.2328, -8.7226, "vigo_2024-01-01_2024-10-25_dlt.csv.gz", v)
+        for v in (
+            "carbon_monoxide",
+            "nitrogen_dioxide",
+            "sulphur_dioxide",
+            "ozone",
+            "dust",
+            "european_aqi",
+        )
+    ),
+]
 
 
 def read_series(data_dir: Path, series: Series) -> tuple[np.ndarray, np.ndarray]:
@@ -95,9 +120,12 @@ def compare(data_dir: Path) -> list[tuple[Series, Stats, Stats]]:
     for series in SERIES:
         hours, real = read_series(data_dir, series)
         simulated = simulator.hourly(
-            series.latitude, series.longitude, int(hours.min()), int(hours.max()),
+            series.latitude,
+            series.longitude,
+            int(hours.min()),
+            int(hours.max()),
             [series.variable],
-        )[series.variable]  # fmt: skip
+        )[series.variable]
         simulated = simulated[hours - hours.min()]
         out.append((series, Stats.of(real), Stats.of(simulated)))
     return out

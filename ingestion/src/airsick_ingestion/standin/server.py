@@ -217,9 +217,16 @@ def parse_query(params: dict[str, list[str]], now: datetime) -> Query:
             "variables or time interval."
         )
     return Query(
-        latitudes, longitudes, variables, tz_name, timeformat == "unixtime",
-        first_hour, last_hour, offset, fmt,
-    )  # fmt: skip
+        latitudes,
+        longitudes,
+        variables,
+        tz_name,
+        timeformat == "unixtime",
+        first_hour,
+        last_hour,
+        offset,
+        fmt,
+    )
 
 
 class StandIn:
@@ -349,8 +356,14 @@ def _csv(bodies: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for body in bodies:
-        meta = ["latitude", "longitude", "elevation", "utc_offset_seconds", "timezone",
-                "timezone_abbreviation"]  # fmt: skip
+        meta = [
+            "latitude",
+            "longitude",
+            "elevation",
+            "utc_offset_seconds",
+            "timezone",
+            "timezone_abbreviation",
+        ]
         writer.writerow(meta)
         writer.writerow([body.get(key) for key in meta])
         out.write("\n")

@@ -1,0 +1,182 @@
+"""Training against the demo lakehouse: MLflow tracking, the registry and the gate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+from airsick_lakehouse import connect
+from airsick_orchestration import steps
+from airsick_training.data import load_dataset
+from airsick_training.evaluate import backtest, walk_forward_folds
+from airsick_training.models import LogisticGLM
+from airsick_training.pyfunc import model_input
+
+from tests.conftest import free_port
+
+
+@pytest.fixture(scope="module")
+def trained(built_demo, tmp_path_factory):
+    settings = built_demo.model_copy(
+        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/db.sqlite"}
+    )
+    first = steps.train(settings)
+    return settings, first
+
+
+def champion_version(settings):
+    mlflow.set_registry_uri(settings.tracking_uri)
+    return mlflow.MlflowClient().get_model_version_by_alias("airsick", "champion")
+
+
+def test_first_training_registers_a_champion_with_its_lineage(trained):
+    settings, report = trained
+    assert report.promoted and report.version == "1"
+    version = champion_version(settings)
+    assert (
+        str(version.version) == "1"
+        and json.loads(version.tags["recipe"])["kind"] == report.challenger
+    )
+    run = mlflow.get_run(report.run_id)
+    assert run.data.tags["git_commit"]
+    assert run.data.params["challenger"] == report.challenger
+    for model in ("base_rate", "persistence", "glm", "gbm", "oracle"):
+        assert f"{model}.brier" in run.data.metrics
+    (dataset_input,) = run.inputs.dataset_inputs
+    assert dataset_input.dataset.name == "marts.fct_daily_features"
+    assert "fct_daily_features" in dataset_input.dataset.source
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(report.run_id, "plots")}
+    assert artifacts == {"plots/roc.png", "plots/reliability.png", "plots/feature_effects.png"}
+
+
+def test_the_champion_loads_and_answers_with_probability_and_reasons(trained, built_demo):
+    settings, _ = trained
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    model = mlflow.pyfunc.load_model("models:/airsick@champion")
+    with connect(built_demo.lakehouse) as con:
+        rows = con.execute("select * from lake.marts.fct_scoring_features").df()
+    answer = model.predict(model_input(rows))
+    assert list(answer.columns) == ["probability", "reasons"]
+    assert answer["probability"].between(0, 1).all()
+    reasons = json.loads(answer["reasons"].iloc[0])
+    assert 1 <= len(reasons) <= 3 and {"factor", "effect"} <= set(reasons[0])
+
+
+def test_more_of_the_pollutant_the_persona_reacts_to_raises_the_risk(trained, built_demo):
+    settings, _ = trained
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    model = mlflow.pyfunc.load_model("models:/airsick@champion")
+    with connect(built_demo.lakehouse) as con:
+        rows = con.execute("select * from lake.marts.fct_daily_features limit 200").df()
+    dirtier = rows.copy()
+    for column in [c for c in rows if c.startswith("pm2_5_mean") and "change" not in c]:
+        dirtier[column] = rows[column] * 2
+    before = model.predict(model_input(rows))["probability"].to_numpy()
+    after = model.predict(model_input(dirtier))["probability"].to_numpy()
+    assert (after >= before - 1e-9).all()
+    assert (after > before).mean() > 0.9
+
+
+def test_a_worse_challenger_is_refused_and_the_champion_stays(trained):
+    settings, first = trained
+    worse = {"calendar_glm": LogisticGLM(("weekday", "season_sin", "season_cos")).spec()}
+    from airsick_training.train import train
+
+    report = train(
+        settings.lakehouse,
+        person=settings.person,
+        tracking_uri=settings.tracking_uri,
+        ui_url="http://127.0.0.1:5000",
+        candidates=worse,
+    )
+    assert not report.promoted
+    assert str(champion_version(settings).version) == first.version
+    client = mlflow.MlflowClient()
+    refused = client.get_model_version("airsick", report.version)
+    assert refused.tags["decision"] == "refused"
+    assert "does not beat" in refused.tags["decision_reason"]
+    assert str(client.get_model_version_by_alias("airsick", "challenger").version) == report.version
+
+
+def test_same_seed_same_model_and_scores(built_demo, tmp_path):
+    reports = []
+    for name in ("a", "b"):
+        settings = built_demo.model_copy(
+            update={"mlflow_tracking_uri": f"sqlite:///{tmp_path / name}.sqlite"}
+        )
+        reports.append(steps.train(settings))
+    pd.testing.assert_frame_equal(reports[0].table, reports[1].table)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'a'}.sqlite")
+    a = mlflow.pyfunc.load_model(f"runs:/{reports[0].run_id}/model")
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'b'}.sqlite")
+    b = mlflow.pyfunc.load_model(f"runs:/{reports[1].run_id}/model")
+    with connect(built_demo.lakehouse) as con:
+        rows = con.execute("select * from lake.marts.fct_daily_features").df()
+    np.testing.assert_array_equal(
+        a.predict(model_input(rows))["probability"], b.predict(model_input(rows))["probability"]
+    )
+
+
+def test_backtest_predictions_never_see_their_own_or_later_labels(built_demo):
+    dataset = load_dataset(built_demo.lakehouse, built_demo.person)
+    folds = walk_forward_folds(dataset.frame["local_date"], months=4)
+    spec = LogisticGLM().spec()
+    honest = backtest(spec, dataset.frame, folds)
+    scrambled = dataset.frame.copy()
+    later = scrambled["local_date"] >= folds[0].test_start - pd.Timedelta(days=1)
+    scrambled.loc[later, "sick_next_day"] = ~scrambled.loc[later, "sick_next_day"].astype(bool)
+    first_fold = honest["fold"] == folds[0].index
+    again = backtest(spec, scrambled, folds)
+    np.testing.assert_array_equal(honest.loc[first_fold, "p"], again.loc[first_fold, "p"])
+
+
+def test_training_against_a_running_mlflow_server(built_demo, tmp_path):
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{tmp_path}/server.db",
+            "--artifacts-destination",
+            str(tmp_path / "artifacts"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{url}/health", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.5)
+        settings = built_demo.model_copy(update={"mlflow_tracking_uri": url})
+        report = steps.train(settings)
+        assert report.promoted
+        assert report.run_url.startswith(f"{url}/#/experiments/")
+        mlflow.set_tracking_uri(url)
+        model = mlflow.pyfunc.load_model("models:/airsick@champion")
+        rows = load_dataset(built_demo.lakehouse, "demo").frame.head(3)
+        assert len(model.predict(model_input(rows))) == 3
+        assert list((tmp_path / "artifacts").rglob("MLmodel")), "artifacts went through the server"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

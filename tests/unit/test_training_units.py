@@ -1,0 +1,111 @@
+"""Training's pure parts: folds, scores, baselines, the gate's rule and reasons."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from airsick_training.evaluate import calibration_error, score, walk_forward_folds
+from airsick_training.explain import reasons
+from airsick_training.features import INPUT_COLUMNS, REASON_GROUPS, monotone_constraints
+from airsick_training.models import BaseRate, LogisticGLM, Persistence, make_model
+from airsick_training.promote import decide
+
+DATES = pd.Series(pd.date_range("2023-01-01", "2025-06-20", freq="D"))
+
+
+def test_folds_are_monthly_in_time_order_with_a_gap():
+    folds = walk_forward_folds(DATES, months=12, gap_days=1)
+    assert len(folds) == 12
+    assert folds[-1].test_end == DATES.max()
+    for fold in folds:
+        assert fold.test_start.day == 1
+        # A training row's label is the next day's diary: it must end before the test month.
+        assert fold.train_end + pd.Timedelta(days=1) < fold.test_start
+    for before, after in itertools.pairwise(folds):
+        assert before.test_end < after.test_start
+        assert before.train_end < after.train_end  # expanding window
+
+
+def test_folds_need_enough_history():
+    short = pd.Series(pd.date_range("2025-01-01", "2025-06-20", freq="D"))
+    assert walk_forward_folds(short, months=12, min_train_days=180) == []
+
+
+def test_scores_of_perfect_and_constant_predictions():
+    y = np.array([0, 0, 1, 1])
+    perfect = score(y, np.array([0.0, 0.0, 1.0, 1.0]))
+    assert perfect["roc_auc"] == 1 and perfect["brier"] == pytest.approx(0, abs=1e-9)
+    constant = score(y, np.full(4, 0.5))
+    assert constant["roc_auc"] == 0.5
+    assert constant["log_loss"] == pytest.approx(np.log(2))
+    assert calibration_error(y, np.full(4, 0.5)) == pytest.approx(0)
+    assert calibration_error(np.array([0, 0]), np.array([0.9, 0.9])) == pytest.approx(0.9)
+
+
+def frame(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    x = pd.DataFrame(rng.normal(size=(n, len(INPUT_COLUMNS))), columns=list(INPUT_COLUMNS))
+    x["sick_today"] = rng.integers(0, 2, n).astype(float)
+    x["day_of_year"] = rng.integers(1, 366, n).astype(float)
+    logit = -1.5 + 1.2 * x["pm2_5_mean"] + 1.0 * x["sick_today"]
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return x, y.to_numpy()
+
+
+def test_baselines():
+    x, y = frame()
+    assert np.allclose(BaseRate().fit(x, y).predict_proba(x), y.mean())
+    persistence = Persistence(strength=0).fit(x, y)
+    sick = x["sick_today"] == 1
+    assert persistence.predict_proba(x)[sick.to_numpy()][0] == pytest.approx(y[sick].mean())
+
+
+def test_glm_learns_the_direction_and_reasons_agree_with_it():
+    x, y = frame(2000)
+    glm = LogisticGLM().fit(x, y)
+    assert glm.table.loc["pm2_5_mean", "coefficient"] > 0
+    assert glm.table.loc["pm2_5_mean", "low"] > 0  # its interval excludes zero
+    reference = x.median()
+    row = x.iloc[[0]].copy()
+    row["pm2_5_mean"] = reference["pm2_5_mean"] + 3  # much dirtier air than usual
+    (why,) = reasons(glm, row, reference)
+    assert why[0]["factor"] == "PM2.5" and why[0]["effect"] > 0
+
+
+def test_recipes_round_trip():
+    for spec in (BaseRate().spec(), Persistence().spec(), LogisticGLM().spec()):
+        assert make_model(spec).spec() == spec
+    with pytest.raises(ValueError, match="Unknown model kind"):
+        make_model({"kind": "crystal_ball"})
+
+
+def test_monotone_on_levels_only_and_every_input_has_a_reason_group():
+    columns = ["pm2_5_mean", "pm2_5_mean_change1", "weekday", "pollen_total_roll7"]
+    assert monotone_constraints(columns) == [1, 0, 0, 1]
+    grouped = {c for cols in REASON_GROUPS.values() for c in cols}
+    assert grouped == set(INPUT_COLUMNS)
+
+
+WINDOW = {
+    "base_rate": {"log_loss": 0.40, "brier": 0.12},
+    "persistence": {"log_loss": 0.35, "brier": 0.10},
+    "glm": {"log_loss": 0.30, "brier": 0.09},
+    "bad": {"log_loss": 0.36, "brier": 0.095},
+}
+
+
+def test_first_model_must_beat_both_baselines():
+    assert decide("glm", WINDOW, None, False, 0.01).promote
+    refused = decide("bad", WINDOW, None, False, 0.01)
+    assert not refused.promote and "persistence baseline" in refused.reason
+
+
+def test_challenger_must_beat_the_champion_by_the_margin():
+    champion = {"log_loss": 0.301, "brier": 0.0905}
+    close = decide("glm", WINDOW, champion, False, 0.01)
+    assert not close.promote and "by 1%" in close.reason
+    assert decide("glm", WINDOW, {"log_loss": 0.32, "brier": 0.09}, False, 0.01).promote
+    assert decide("glm", WINDOW, champion, True, 0.01).promote  # same recipe, newer data

@@ -1,0 +1,104 @@
+"""The training dataset: the feature mart's labelled rows for one person, with lineage."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+from airsick_lakehouse import Lakehouse, connect
+
+FEATURE_TABLE = "marts.fct_daily_features"
+SCORING_TABLE = "marts.fct_scoring_features"
+LABEL = "sick_next_day"
+
+
+class DatasetError(RuntimeError):
+    """The dataset cannot be read or has too little to learn from; the message says why."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Labelled rows in time order, and where they came from."""
+
+    frame: pd.DataFrame
+    source: str
+    table: str
+    snapshot_id: int
+    digest: str
+
+    @property
+    def label(self) -> pd.Series:
+        return self.frame[LABEL].astype(int)
+
+    @property
+    def date_range(self) -> tuple[str, str]:
+        dates = self.frame["local_date"]
+        return str(dates.min().date()), str(dates.max().date())
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """Return a short hash of the rows' content, stable across reads of the same data."""
+    hashed = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False)
+    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()[:16]
+
+
+def read_table(lakehouse: Lakehouse, table: str, person: str) -> tuple[pd.DataFrame, int]:
+    """Read one mart for ``person`` at the catalog's latest snapshot; return it and the id."""
+    with connect(lakehouse) as con:
+        snapshot = con.execute("select max(snapshot_id) from lake.snapshots()").fetchone()[0]
+        try:
+            frame = con.execute(
+                f"select * from lake.{table} at (version => ?) where person = ? "
+                "order by local_date, place",
+                [snapshot, person],
+            ).df()
+        except Exception as error:  # duckdb raises CatalogException subclasses and others
+            if "does not exist" in str(error):
+                raise DatasetError(
+                    f"The lakehouse has no {table}; run `airsick transform` first."
+                ) from error
+            raise
+    frame["local_date"] = pd.to_datetime(frame["local_date"])
+    return frame, int(snapshot)
+
+
+def load_dataset(lakehouse: Lakehouse, person: str, min_rows: int = 120) -> Dataset:
+    """Return the labelled feature rows of ``person`` (rows with no label are not training rows)."""
+    frame, snapshot = read_table(lakehouse, FEATURE_TABLE, person)
+    labelled = frame[frame[LABEL].notna()].reset_index(drop=True)
+    if len(labelled) < min_rows or labelled[LABEL].nunique() < 2:
+        raise DatasetError(
+            f"{person} has {len(labelled)} labelled days; training needs at least {min_rows} "
+            "with both sick and well days: keep the diary going, or import older entries."
+        )
+    return Dataset(
+        frame=labelled,
+        source=f"{lakehouse.data_path}{FEATURE_TABLE.replace('.', '/')}",
+        table=FEATURE_TABLE,
+        snapshot_id=snapshot,
+        digest=content_hash(labelled),
+    )
+
+
+def load_oracle(lakehouse: Lakehouse, person: str) -> pd.DataFrame | None:
+    """Return the demo persona's true probabilities by date, or None for a real person.
+
+    The probability of being sick on ``date`` is what the oracle predicts for the feature
+    row of the day before.
+    """
+    pattern = f"{lakehouse.lake_url.rstrip('/')}/raw/persona_truth/*.parquet"
+    with connect(lakehouse) as con:
+        try:
+            truth = con.execute(
+                "select date, probability from read_parquet(?) where person = ?",
+                [pattern, person],
+            ).df()
+        except Exception as error:  # no persona in this lake: a real person has no oracle
+            if "No files found" in str(error):
+                return None
+            raise
+    if truth.empty:
+        return None
+    truth["date"] = pd.to_datetime(truth["date"])
+    return truth

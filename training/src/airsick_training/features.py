@@ -1,0 +1,96 @@
+"""What each model sees: columns of the feature mart, and the few derived in the model.
+
+Callers send rows of the mart (``fct_scoring_features``); the models derive the rest, so
+serving needs no feature code of its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MEASURES = (
+    "pm2_5_mean",
+    "pm10_mean",
+    "nitrogen_dioxide_mean",
+    "ozone_max",
+    "sulphur_dioxide_mean",
+    "carbon_monoxide_mean",
+    "dust_mean",
+    "uv_index_max",
+    "european_aqi_max",
+    "us_aqi_max",
+    "pollen_total",
+)
+SUFFIXES = ("", "_lag1", "_lag2", "_lag3", "_roll3", "_roll7", "_change1")
+WHO_HOURS = (
+    "pm2_5_hours_above_who",
+    "pm10_hours_above_who",
+    "nitrogen_dioxide_hours_above_who",
+    "ozone_hours_above_who",
+)
+HISTORY = ("sick_today", "sick_days_last_7")
+CALENDAR = ("weekday", "is_weekend", "day_of_year")
+
+# The model's inputs: mart columns, all numbers (booleans as 0/1, null as NaN).
+INPUT_COLUMNS = (
+    *(m + s for m in MEASURES for s in SUFFIXES),
+    *WHO_HOURS,
+    *HISTORY,
+    *CALENDAR,
+)
+
+# The interpretable GLM's few inputs: the lagged levels a physician would name first.
+GLM_COLUMNS = (
+    "pm2_5_mean",
+    "pm2_5_mean_lag1",
+    "nitrogen_dioxide_mean",
+    "ozone_max",
+    "pollen_total",
+    "sick_today",
+    "season_sin",
+    "season_cos",
+)
+LOG_SCALED = frozenset({"pm2_5_mean", "pm2_5_mean_lag1", "nitrogen_dioxide_mean", "pollen_total"})
+
+# Groups of inputs a person understands, for reasons ("PM2.5 raised your risk").
+REASON_GROUPS = {
+    "PM2.5": tuple(c for c in INPUT_COLUMNS if c.startswith("pm2_5_")),
+    "PM10": tuple(c for c in INPUT_COLUMNS if c.startswith("pm10_")),
+    "nitrogen dioxide": tuple(c for c in INPUT_COLUMNS if c.startswith("nitrogen_dioxide_")),
+    "ozone": tuple(c for c in INPUT_COLUMNS if c.startswith("ozone_")),
+    "sulphur dioxide": tuple(c for c in INPUT_COLUMNS if c.startswith("sulphur_dioxide_")),
+    "carbon monoxide": tuple(c for c in INPUT_COLUMNS if c.startswith("carbon_monoxide_")),
+    "dust": tuple(c for c in INPUT_COLUMNS if c.startswith("dust_")),
+    "UV": tuple(c for c in INPUT_COLUMNS if c.startswith("uv_index_")),
+    "air-quality index": tuple(
+        c for c in INPUT_COLUMNS if c.endswith("aqi_max") or "_aqi_max_" in c
+    ),
+    "pollen": tuple(c for c in INPUT_COLUMNS if c.startswith("pollen_total")),
+    "being sick lately": HISTORY,
+    "time of year": CALENDAR,
+}
+
+
+def inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the model inputs from mart rows as floats (missing columns raise KeyError)."""
+    out = frame.loc[:, list(INPUT_COLUMNS)].astype("float64")
+    return out
+
+
+def derived(x: pd.DataFrame) -> pd.DataFrame:
+    """Add the features models compute themselves: the season as a point on a circle."""
+    angle = 2 * np.pi * (x["day_of_year"] - 1) / 365.25
+    return x.assign(season_sin=np.sin(angle), season_cos=np.cos(angle))
+
+
+def monotone_constraints(columns: list[str]) -> list[int]:
+    """+1 for pollutant and pollen levels (more never lowers the risk), 0 elsewhere."""
+    return [
+        1
+        if any(c.startswith(m) for m in MEASURES)
+        and not c.endswith("_change1")
+        and not c.startswith("uv_index")
+        else 0
+        for c in columns
+    ]

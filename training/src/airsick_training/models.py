@@ -1,0 +1,210 @@
+"""The baselines every model must beat, and the candidates. Each is built from a recipe.
+
+A recipe (``spec``) is a plain dict: the model's kind, its parameters and its inputs. The
+gate compares recipes on identical folds, and the registry keeps each version's recipe.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from airsick_training.features import (
+    GLM_COLUMNS,
+    INPUT_COLUMNS,
+    LOG_SCALED,
+    derived,
+    monotone_constraints,
+)
+
+EPS = 1e-6
+
+
+class Model(Protocol):
+    kind: str
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> Model: ...
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray: ...
+    def spec(self) -> dict: ...
+
+
+class BaseRate:
+    """Baseline: every day gets the training prevalence."""
+
+    kind = "base_rate"
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> BaseRate:
+        self.rate = float(np.mean(y))
+        return self
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        return np.full(len(x), self.rate)
+
+    def spec(self) -> dict:
+        return {"kind": self.kind, "params": {}}
+
+
+class Persistence:
+    """Baseline: tomorrow as today, smoothed.
+
+    The chance of being sick tomorrow given sick today (and given well today), estimated on
+    the training days and shrunk toward the prevalence by ``strength`` pseudo-days.
+    """
+
+    kind = "persistence"
+
+    def __init__(self, strength: float = 5.0) -> None:
+        self.strength = strength
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> Persistence:
+        self.rate = float(np.mean(y))
+        today = x["sick_today"].to_numpy()
+        self.when = {}
+        for state in (0.0, 1.0):
+            mask = today == state
+            self.when[state] = (y[mask].sum() + self.strength * self.rate) / (
+                mask.sum() + self.strength
+            )
+        return self
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        today = x["sick_today"].to_numpy()
+        p = np.full(len(x), self.rate)
+        for state, value in self.when.items():
+            p[today == state] = value
+        return p
+
+    def spec(self) -> dict:
+        return {"kind": self.kind, "params": {"strength": self.strength}}
+
+
+class LogisticGLM:
+    """Candidate: a logistic GLM (statsmodels) on a few standardized, interpretable inputs.
+
+    Levels are log-scaled where pollution is skewed; missing values take the training
+    median. Prediction is plain NumPy, so the served model needs no statsmodels.
+    """
+
+    kind = "glm"
+
+    def __init__(self, columns: tuple[str, ...] = GLM_COLUMNS) -> None:
+        self.columns = list(columns)
+
+    def _design(self, x: pd.DataFrame) -> np.ndarray:
+        z = derived(x)[self.columns].copy()
+        for column in LOG_SCALED & set(self.columns):
+            z[column] = np.log1p(z[column].clip(lower=0))
+        z = z.fillna(self.medians)
+        return ((z - self.means) / self.scales).to_numpy()
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> LogisticGLM:
+        raw = derived(x)[self.columns].copy()
+        for column in LOG_SCALED & set(self.columns):
+            raw[column] = np.log1p(raw[column].clip(lower=0))
+        self.medians = raw.median().fillna(0.0)
+        filled = raw.fillna(self.medians)
+        self.means, self.scales = filled.mean(), filled.std().replace(0, 1).fillna(1)
+        design = sm.add_constant(self._design(x), has_constant="add")
+        result = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+        self.coefficients = np.asarray(result.params)
+        intervals = np.asarray(result.conf_int(0.05))
+        self.table = pd.DataFrame(
+            {
+                "coefficient": self.coefficients,
+                "low": intervals[:, 0],
+                "high": intervals[:, 1],
+                "p_value": np.asarray(result.pvalues),
+            },
+            index=["intercept", *self.columns],
+        )
+        return self
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        logit = self.coefficients[0] + self._design(x) @ self.coefficients[1:]
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    def spec(self) -> dict:
+        return {"kind": self.kind, "params": {}, "inputs": self.columns}
+
+
+class GradientBoosting:
+    """Candidate: gradient boosting (scikit-learn) on every input, calibrated inside training.
+
+    Sigmoid calibration is fitted by ``CalibratedClassifierCV`` on folds of the training
+    rows only, never on the rows being evaluated. Pollutant levels are monotone: more
+    pollution never lowers the predicted risk.
+    """
+
+    kind = "gbm"
+
+    def __init__(
+        self,
+        seed: int = 0,
+        max_iter: int = 150,
+        learning_rate: float = 0.05,
+        max_leaf_nodes: int = 8,
+        min_samples_leaf: int = 40,
+        l2_regularization: float = 1.0,
+    ) -> None:
+        self.seed = seed
+        self.params = {
+            "max_iter": max_iter,
+            "learning_rate": learning_rate,
+            "max_leaf_nodes": max_leaf_nodes,
+            "min_samples_leaf": min_samples_leaf,
+            "l2_regularization": l2_regularization,
+        }
+        self.columns = [*INPUT_COLUMNS, "season_sin", "season_cos"]
+
+    def fit(self, x: pd.DataFrame, y: np.ndarray) -> GradientBoosting:
+        booster = HistGradientBoostingClassifier(
+            **self.params,
+            monotonic_cst=monotone_constraints(self.columns),
+            random_state=self.seed,
+        )
+        self.model = CalibratedClassifierCV(booster, method="sigmoid", cv=3)
+        self.model.fit(derived(x)[self.columns].to_numpy(), y)
+        return self
+
+    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_proba(derived(x)[self.columns].to_numpy())[:, 1]
+
+    def spec(self) -> dict:
+        return {
+            "kind": self.kind,
+            "params": {**self.params, "seed": self.seed},
+            "inputs": self.columns,
+        }
+
+
+BASELINES = ("base_rate", "persistence")
+CANDIDATES = ("glm", "gbm")
+
+
+def make_model(spec: dict) -> Model:
+    """Build an unfitted model from its recipe."""
+    kind, params = spec["kind"], dict(spec.get("params", {}))
+    if kind == "base_rate":
+        return BaseRate()
+    if kind == "persistence":
+        return Persistence(**params)
+    if kind == "glm":
+        return LogisticGLM(tuple(spec.get("inputs", GLM_COLUMNS)))
+    if kind == "gbm":
+        return GradientBoosting(**params)
+    raise ValueError(f"Unknown model kind {kind!r}.")
+
+
+def default_specs(seed: int = 0) -> dict[str, dict]:
+    """The recipes every training compares: two baselines, two candidates."""
+    return {
+        "base_rate": BaseRate().spec(),
+        "persistence": Persistence().spec(),
+        "glm": LogisticGLM().spec(),
+        "gbm": GradientBoosting(seed=seed).spec(),
+    }

@@ -1,0 +1,72 @@
+"""The champion/challenger gate, as a rule on scores: no MLflow here, so it is easy to test.
+
+The rule (stated once, logged with every decision):
+
+1. The challenger is the best candidate of this training by walk-forward log loss.
+2. It must beat both baselines (base rate and persistence) on log loss and on Brier score
+   over the most recent backtest window (the last ``gate_folds`` monthly folds).
+3. With no champion yet, passing (2) makes it champion.
+4. Otherwise the champion's recipe is backtested again on the same folds and the same
+   data, and the challenger must beat it on that window by ``margin`` (relative) on log
+   loss or on Brier score.
+5. A challenger of the very same recipe as the champion cannot beat it (the scores are the
+   same), yet it was fitted on newer data: it replaces the champion if it passes (2). This
+   keeps the served model fresh without letting a recipe win against itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Decision:
+    promote: bool
+    reason: str
+
+
+def _beats(a: dict, b: dict, metric: str, margin: float = 0.0) -> bool:
+    return a[metric] < b[metric] * (1 - margin)
+
+
+def decide(
+    challenger: str,
+    scores: dict[str, dict[str, float]],
+    champion: dict[str, float] | None,
+    same_recipe: bool,
+    margin: float,
+) -> Decision:
+    """Apply the gate to window scores by model name; ``champion`` is the champion recipe's."""
+    ours = scores[challenger]
+    for baseline in ("base_rate", "persistence"):
+        base = scores[baseline]
+        if not (_beats(ours, base, "log_loss") and _beats(ours, base, "brier")):
+            return Decision(
+                False,
+                f"{challenger} does not beat the {baseline.replace('_', ' ')} "
+                f"baseline on the recent window (log loss {ours['log_loss']:.4f} "
+                f"vs {base['log_loss']:.4f}, Brier {ours['brier']:.4f} vs "
+                f"{base['brier']:.4f})",
+            )
+    if champion is None:
+        return Decision(True, f"{challenger} beats both baselines and there was no champion")
+    if same_recipe:
+        return Decision(
+            True,
+            f"{challenger} is the champion's recipe refitted on newer data "
+            "and beats both baselines",
+        )
+    for metric in ("log_loss", "brier"):
+        if _beats(ours, champion, metric, margin):
+            return Decision(
+                True,
+                f"{challenger} beats the champion's {metric.replace('_', ' ')} "
+                f"by more than {margin:.0%} ({ours[metric]:.4f} vs "
+                f"{champion[metric]:.4f}) and beats both baselines",
+            )
+    return Decision(
+        False,
+        f"{challenger} does not beat the champion by {margin:.0%} on log loss "
+        f"({ours['log_loss']:.4f} vs {champion['log_loss']:.4f}) or Brier "
+        f"({ours['brier']:.4f} vs {champion['brier']:.4f})",
+    )
