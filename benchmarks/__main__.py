@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["ingest", "transform"]
+ALL = ["ingest", "transform", "train"]
 
 
 def main() -> None:

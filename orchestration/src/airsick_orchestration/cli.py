@@ -5,6 +5,7 @@ Errors a user can cause end in one sentence that says what to do, never a traceb
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import warnings
@@ -231,6 +232,53 @@ def train() -> None:
     verdict = "promoted to @champion" if report.promoted else "stays @challenger"
     console.print(f"Version {report.version} ({report.challenger}) {verdict}: {report.reason}.")
     console.print(f"MLflow run: {report.run_url}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address (default AIRSICK_SERVE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_SERVE_PORT).")] = None,
+) -> None:
+    """Serve models:/airsick@champion over HTTP, following promotions, until Ctrl-C.
+
+    Runs `mlflow models serve` on the champion behind a small front with MLflow's routes
+    (/ping, /health, /version, /invocations). When @champion moves, the new version starts
+    and is healthy before the old one stops: no request fails. Answers carry the version.
+    """
+    from airsick_serving.front import serve as run_front
+
+    settings = _settings()
+    host, port = host or settings.serve_host, settings.serve_port if port is None else port
+    if not steps.port_free(host, port):
+        _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_SERVE_PORT.")
+    console.print(f"model server on http://{host}:{port}  (follows @champion; Ctrl-C stops it)")
+    run_front(settings.tracking_uri, host, port, settings.logs_dir, settings.serve_poll_seconds)
+
+
+@app.command()
+def predict() -> None:
+    """Score tomorrow and the other forecast days for every place, and keep the predictions.
+
+    Uses the model server when it runs (`airsick serve`), otherwise the champion in-process.
+    Prints one sentence per place; predictions land in the lake (raw/predictions).
+    """
+    from airsick_serving.batch import ScoringError
+    from airsick_serving.words import chance, reasons
+
+    settings = _settings()
+    try:
+        scored = steps.predict(settings)
+    except ScoringError as error:
+        _fail(str(error))
+    rows = scored.predictions
+    tomorrow = rows[rows["local_date"] == rows["local_date"].min()]
+    for row in tomorrow.itertuples():
+        day = row.predicts_date.strftime("%a %d %b")
+        console.print(
+            f"{row.place}: {day}, {chance(row.probability)} ({row.probability:.0%}) chance of "
+            f"being sick; model v{row.model_version}; {reasons(json.loads(row.reasons))}."
+        )
+    console.print(f"{len(rows)} predictions ({scored.via}) written to {scored.path}")
 
 
 @app.command()

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     )
     train_seed: int = Field(default=0, description="Seed of every random choice in training.")
 
+    serve_host: str = Field(default="127.0.0.1", description="Where `airsick serve` listens.")
+    serve_port: int = Field(default=5001, description="Port of the model server.")
+    serve_poll_seconds: float = Field(
+        default=5, gt=0, description="How often the model server checks for a new champion."
+    )
+
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
     standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
     persona_seed: int = Field(default=7, description="Seed of the demo persona's diary.")
@@ -192,6 +198,14 @@ class Settings(BaseSettings):
         if self.tracking_uri.startswith("http"):
             return self.tracking_uri
         return f"http://127.0.0.1:{self.mlflow_port}"
+
+    @property
+    def serve_url(self) -> str:
+        return f"http://{self.serve_host}:{self.serve_port}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
 
     @property
     def dbt_dir(self) -> Path:

@@ -22,6 +22,8 @@ from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_ai
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
 from airsick_lakehouse.lakehouse import maintain
+from airsick_serving import batch
+from airsick_serving.batch import Scored
 from airsick_training import train as training
 from airsick_training.train import TrainReport
 from airsick_transform import runner
@@ -155,6 +157,16 @@ def train(settings: Settings, progress: Callable[[str], None] | None = None) -> 
         margin=settings.promotion_margin,
         tags={"mlflow.source.git.commit": git_commit(), "git_commit": git_commit()},
         progress=progress,
+    )
+
+
+def predict(settings: Settings) -> Scored:
+    """Score the forecast days: through the model server if it runs, else in-process."""
+    return batch.score(
+        settings.lakehouse,
+        person=settings.person,
+        tracking_uri=settings.tracking_uri,
+        server_url=settings.serve_url,
     )
 
 

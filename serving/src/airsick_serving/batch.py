@@ -1,0 +1,126 @@
+"""Batch scoring: tomorrow and the other forecast days, for every place, into the lake.
+
+Through the model server when it runs, otherwise in-process from the registry (the same
+pinned champion version). Predictions land in ``LAKE/raw/predictions/`` with the model
+version, run id, the feature values used and when; a rerun with the same model and the
+same features rewrites the same file, so nothing is doubled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import mlflow
+import pandas as pd
+from airsick_lakehouse import Lakehouse, connect
+
+from airsick_serving import registry
+from airsick_serving.client import AirsickClient
+
+SCORING_TABLE = "marts.fct_scoring_features"
+
+
+class ScoringError(RuntimeError):
+    """Nothing could be scored; the message says what to run first."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    predictions: pd.DataFrame
+    via: str
+    model_version: str
+    path: str
+
+
+def read_scoring_rows(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
+    with connect(lakehouse) as con:
+        try:
+            rows = con.execute(
+                f"select * from lake.{SCORING_TABLE} where person = ? order by place, local_date",
+                [person],
+            ).df()
+        except Exception as error:  # the mart is missing before the first build
+            if "does not exist" in str(error):
+                raise ScoringError(
+                    "There is nothing to score yet; run `airsick transform`."
+                ) from error
+            raise
+    if rows.empty:
+        raise ScoringError(
+            "The scoring mart is empty; run `airsick ingest` and `airsick transform`."
+        )
+    return rows
+
+
+def score(
+    lakehouse: Lakehouse,
+    *,
+    person: str,
+    tracking_uri: str,
+    server_url: str | None = None,
+    now: datetime | None = None,
+) -> Scored:
+    """Score the forecast days and append the predictions to the lake."""
+    now = now or datetime.now(UTC)
+    rows = read_scoring_rows(lakehouse, person)
+    client = AirsickClient(server_url) if server_url else None
+    if client is not None and client.healthy():
+        answers = client.predict(rows)
+        probabilities = [a.probability for a in answers]
+        reasons = [json.dumps(a.reasons) for a in answers]
+        version, via = answers[0].model_version, "server"
+        ref = registry.ModelRef(registry.MODEL_NAME, version, _run_id(tracking_uri, version))
+        columns = client.inputs()
+    else:
+        ref = registry.champion(tracking_uri)
+        if ref is None:
+            raise ScoringError("There is no champion model yet; run `airsick train` first.")
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        model = mlflow.pyfunc.load_model(ref.uri)
+        columns = model.metadata.get_input_schema().input_names()
+        answer = model.predict(rows[columns].astype("float64"))
+        probabilities, reasons = answer["probability"].tolist(), answer["reasons"].tolist()
+        version, via = ref.version, "in-process"
+    predictions = rows[["person", "place", "local_date", "predicts_date"]].assign(
+        probability=probabilities,
+        reasons=reasons,
+        model_name=ref.name,
+        model_version=ref.version,
+        run_id=ref.run_id,
+        scored_at=pd.Timestamp(now),
+        scored_via=via,
+        features=[
+            json.dumps({c: (None if pd.isna(v) else float(v)) for c, v in r.items()})
+            for r in rows[columns].to_dict("records")
+        ],
+    )
+    path = _write(lakehouse, predictions, now)
+    return Scored(predictions, via, version, path)
+
+
+def _run_id(tracking_uri: str, version: str) -> str:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    return client.get_model_version(registry.MODEL_NAME, version).run_id
+
+
+def _write(lakehouse: Lakehouse, predictions: pd.DataFrame, now: datetime) -> str:
+    key = hashlib.sha256(
+        predictions[["place", "local_date", "model_version", "features"]].to_json().encode()
+    ).hexdigest()[:12]
+    name = f"{now.date().isoformat()}-v{predictions['model_version'].iloc[0]}-{key}.parquet"
+    folder = f"{lakehouse.lake_url.rstrip('/')}/raw/predictions"
+    if not lakehouse.on_s3:
+        from pathlib import Path
+
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    path = f"{folder}/{name}"
+    with connect(lakehouse) as con:
+        con.register("predictions_frame", predictions)
+        con.execute(f"copy (select * from predictions_frame) to '{path}' (format parquet)")
+    return path

@@ -1,0 +1,199 @@
+"""The HTTP server users call: MLflow's routes, in front of the champion's model server.
+
+It follows promotions by itself. Every few seconds it asks the registry who holds
+``@champion``; when that moves, it starts `mlflow models serve` for the new version, waits
+until it answers ``/ping``, sends new requests there, lets requests in flight on the old
+one finish, and only then stops it. No request fails during the switch. Every answer says
+which version produced it (header ``X-Airsick-Model-Version`` and ``model_version``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from airsick_serving import registry
+from airsick_serving.backend import Backend, BackendError
+from airsick_serving.validate import Invalid, parse
+
+log = logging.getLogger(__name__)
+VERSION_HEADER = "X-Airsick-Model-Version"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Front:
+    """The state behind the app: the serving backend, its columns and its HTTP client."""
+
+    tracking_uri: str
+    log_dir: Path
+    name: str = registry.MODEL_NAME
+    poll_seconds: float = 5.0
+    current: Backend | None = None
+    columns: list[str] = field(default_factory=list)
+    client: httpx.AsyncClient | None = None
+    waiting_reason: str = "starting"
+    switches: int = 0
+
+    async def follow(self) -> None:
+        """Poll the registry forever; switch to a new champion when the alias moves."""
+        while True:
+            try:
+                await self.check_once()
+            except Exception as error:  # the follower must survive a registry hiccup
+                log.warning("could not check the champion: %s", error)
+            await asyncio.sleep(self.poll_seconds)
+
+    async def check_once(self) -> None:
+        ref = await asyncio.to_thread(registry.champion, self.tracking_uri, self.name)
+        if ref is None:
+            self.waiting_reason = "no champion yet; train one with `airsick train`"
+            return
+        if self.current is not None and self.current.version == ref.version:
+            return
+        await self.switch_to(ref)
+
+    async def switch_to(self, ref: registry.ModelRef) -> None:
+        log.info("starting version %s", ref.version)
+        backend = Backend(
+            ref.uri,
+            ref.version,
+            _free_port(),
+            self.tracking_uri,
+            self.log_dir / f"model-server-v{ref.version}.log",
+        )
+        try:
+            await asyncio.to_thread(lambda: backend.start().wait_healthy())
+            columns = await asyncio.to_thread(registry.input_columns, self.tracking_uri, ref)
+        except BackendError as error:
+            self.waiting_reason = str(error)
+            log.error("%s", error)
+            return
+        old, old_client = self.current, self.client
+        self.client = httpx.AsyncClient(
+            base_url=backend.url, timeout=30, limits=httpx.Limits(max_keepalive_connections=64)
+        )
+        self.current, self.columns = backend, columns
+        self.switches += 1
+        log.info("now serving version %s", ref.version)
+        if old is not None:
+            await asyncio.to_thread(old.stop)
+            if old_client is not None:
+                await old_client.aclose()
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        if self.current is not None:
+            await asyncio.to_thread(self.current.stop, 5)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error_code": "BAD_REQUEST" if status < 500 else "UNAVAILABLE", "message": message},
+        status_code=status,
+    )
+
+
+def build_app(front: Front) -> Starlette:
+    """Return the ASGI app: /ping, /health, /version, /invocations, /airsick/model."""
+
+    def unavailable() -> JSONResponse:
+        return _error(503, f"No model is being served: {front.waiting_reason}.")
+
+    async def ping(request: Request) -> Response:
+        if front.current is None:
+            return unavailable()
+        return Response("\n", headers={VERSION_HEADER: front.current.version})
+
+    async def version(request: Request) -> Response:
+        if front.current is None:
+            return unavailable()
+        answer = await front.client.get("/version")
+        return Response(
+            answer.content, media_type="text/plain", headers={VERSION_HEADER: front.current.version}
+        )
+
+    async def model(request: Request) -> Response:
+        if front.current is None:
+            return unavailable()
+        return JSONResponse(
+            {"name": front.name, "version": front.current.version, "inputs": front.columns}
+        )
+
+    async def invocations(request: Request) -> Response:
+        backend, client = front.current, front.client
+        if backend is None or client is None:
+            return unavailable()
+        try:
+            body = parse(await request.body(), front.columns)
+        except Invalid as invalid:
+            return _error(invalid.status, invalid.message)
+        backend.in_flight += 1
+        try:
+            answer = await client.post(
+                "/invocations",
+                content=json.dumps(body),
+                headers={"Content-Type": "application/json"},
+            )
+        except httpx.HTTPError as error:
+            return _error(
+                503, f"The model server did not answer ({type(error).__name__}); retry in a moment."
+            )
+        finally:
+            backend.in_flight -= 1
+        if answer.status_code >= 500:
+            return _error(502, f"The model server failed: {answer.text[:300]}")
+        if answer.status_code >= 400:
+            return Response(
+                answer.content, status_code=answer.status_code, media_type="application/json"
+            )
+        result = answer.json()
+        result["model_version"] = backend.version
+        return JSONResponse(result, headers={VERSION_HEADER: backend.version})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        task = asyncio.create_task(front.follow())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await front.close()
+
+    return Starlette(
+        routes=[
+            Route("/ping", ping),
+            Route("/health", ping),
+            Route("/version", version),
+            Route("/invocations", invocations, methods=["POST"]),
+            Route("/airsick/model", model),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def serve(
+    tracking_uri: str, host: str, port: int, log_dir: Path, poll_seconds: float = 5.0
+) -> None:
+    """Run the front until interrupted (``airsick serve``)."""
+    import uvicorn
+
+    app = build_app(Front(tracking_uri, log_dir, poll_seconds=poll_seconds))
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,207 @@
+"""The model server for real: `airsick serve` in front of `mlflow models serve`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+from airsick_lakehouse import connect
+from airsick_orchestration import steps
+from airsick_serving.batch import score
+from airsick_serving.client import AirsickClient, ServingError
+
+from tests.conftest import free_port
+from tests.helpers import read_raw
+
+
+def start_server(settings, poll: float = 1.0):
+    port = free_port()
+    env = {
+        **os.environ,
+        "AIRSICK_HOME": str(settings.home),
+        "AIRSICK_MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "AIRSICK_SERVE_POLL_SECONDS": str(poll),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airsick_orchestration", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_for(url: str, status: int = 200, timeout: float = 120) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            answer = requests.get(f"{url}/ping", timeout=2)
+            if answer.status_code == status:
+                return answer
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer {status} in {timeout} s")
+
+
+def stop(process) -> None:
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def served(built_demo, tmp_path_factory):
+    settings = built_demo.model_copy(
+        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path_factory.mktemp('serving')}/db.sqlite"}
+    )
+    steps.train(settings)
+    process, url = start_server(settings)
+    wait_for(url)
+    yield settings, url
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def scoring_rows(built_demo):
+    with connect(built_demo.lakehouse) as con:
+        return con.execute("select * from lake.marts.fct_scoring_features").df()
+
+
+def test_scores_through_the_typed_client(served, scoring_rows):
+    _, url = served
+    client = AirsickClient(url)
+    predictions = client.predict(scoring_rows)
+    assert len(predictions) == len(scoring_rows)
+    assert all(0 < p.probability < 1 for p in predictions)
+    assert {p.model_version for p in predictions} == {"1"}
+    assert predictions[0].reasons and "factor" in predictions[0].reasons[0]
+    version = requests.get(f"{url}/version", timeout=5)
+    assert version.ok and version.headers["X-Airsick-Model-Version"] == "1"
+
+
+MALFORMED = [
+    b"",
+    b"{nope",
+    b"[]",
+    b'{"instances": [[1]]}',
+    b'{"dataframe_split": {"columns": ["pm2_5_mean"], "data": [[1]]}}',
+    b'{"dataframe_records": [{"mood": "grumpy"}]}',
+    b'{"dataframe_split": {"columns": [], "data": []}}',
+    b'{"dataframe_records": [{"pm2_5_mean": NaN}]}',
+    b" " * 1_100_000,
+]
+
+
+def test_malformed_requests_get_4xx_and_the_server_stays_healthy(served, scoring_rows):
+    _, url = served
+    for body in MALFORMED:
+        answer = requests.post(
+            f"{url}/invocations",
+            data=body,
+            timeout=10,
+            headers={"Content-Type": "application/json"},
+        )
+        assert 400 <= answer.status_code < 500, (body[:60], answer.status_code, answer.text)
+        assert answer.json()["message"]
+    columns = AirsickClient(url).inputs()
+    row = {c: 1.0 for c in columns}
+    for bad in ("high", [1], {"a": 1}, True):
+        answer = requests.post(
+            f"{url}/invocations",
+            timeout=10,
+            json={"dataframe_records": [{**row, "ozone_max": bad}]},
+        )
+        assert answer.status_code == 422 and "ozone_max" in answer.json()["message"]
+    with pytest.raises(ServingError, match="must hold numbers"):
+        AirsickClient(url).predict(scoring_rows.assign(pm2_5_mean="x"))
+    assert requests.get(f"{url}/ping", timeout=5).ok
+    assert len(AirsickClient(url).predict(scoring_rows)) == len(scoring_rows)
+
+
+def test_a_promotion_while_clients_score_fails_no_request(served, scoring_rows):
+    settings, url = served
+    client = AirsickClient(url, attempts=1)
+    seen, failures, stop_flag = [], [], threading.Event()
+
+    def keep_scoring():
+        while not stop_flag.is_set():
+            try:
+                seen.append(client.predict(scoring_rows.head(1))[0].model_version)
+            except Exception as error:  # any failure at all is what this test counts
+                failures.append(repr(error))
+
+    workers = [threading.Thread(target=keep_scoring) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        report = steps.train(settings)  # same recipe, newer fit: promoted as version 2
+        assert report.promoted and report.version == "2"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not seen or seen[-1] != "2"):
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        stop_flag.set()
+        for worker in workers:
+            worker.join()
+    assert not failures, failures[:3]
+    assert seen[0] == "1" and seen[-1] == "2"
+    assert len(seen) > 50
+
+
+def test_batch_scoring_through_the_server_and_in_process(served, built_demo):
+    settings, url = served
+    via_server = score(
+        settings.lakehouse, person="demo", tracking_uri=settings.tracking_uri, server_url=url
+    )
+    assert via_server.via == "server"
+    in_process = score(
+        settings.lakehouse, person="demo", tracking_uri=settings.tracking_uri, server_url=None
+    )
+    assert in_process.via == "in-process"
+    assert via_server.model_version == in_process.model_version
+    assert (
+        via_server.predictions["probability"].round(6)
+        == in_process.predictions["probability"].round(6)
+    ).all()
+    again = score(settings.lakehouse, person="demo", tracking_uri=settings.tracking_uri)
+    assert again.path == in_process.path  # the same model and features: the same file
+    landed = read_raw(built_demo.lake, "predictions")
+    assert {
+        "model_version",
+        "run_id",
+        "features",
+        "scored_at",
+        "probability",
+        "reasons",
+        "predicts_date",
+    } <= set(landed.column_names)
+
+
+def test_with_no_champion_it_waits_and_says_so(tmp_path, built_demo):
+    settings = built_demo.model_copy(
+        update={"home": tmp_path, "mlflow_tracking_uri": f"sqlite:///{tmp_path}/empty.sqlite"}
+    )
+    process, url = start_server(settings)
+    try:
+        wait_for(url, status=503, timeout=60)
+        deadline = time.monotonic() + 30
+        message = ""
+        while "no champion yet" not in message and time.monotonic() < deadline:
+            message = requests.get(f"{url}/ping", timeout=5).json()["message"]
+            time.sleep(0.3)
+        assert "no champion yet; train one with `airsick train`" in message
+        assert requests.post(f"{url}/invocations", json={}, timeout=5).status_code == 503
+        assert process.poll() is None
+    finally:
+        stop(process)
