@@ -89,8 +89,12 @@ class Lakehouse:
 
 
 @contextmanager
-def connect(lakehouse: Lakehouse, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    lakehouse: Lakehouse, read_only: bool = True, attach: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open DuckDB with the lakehouse attached as ``lake`` (read-only unless asked).
+
+    ``attach=False`` gives DuckDB with the lake's S3 access only, to read raw files.
 
     A reader never takes a lock a build needs: the SQLite catalog runs in WAL mode and
     DuckLake reads a consistent snapshot.
@@ -108,6 +112,9 @@ def connect(lakehouse: Lakehouse, read_only: bool = True) -> Iterator[duckdb.Duc
                     "region": lakehouse.s3_region,
                 },
             )
+        if not attach:
+            yield con
+            return
         options = [f"DATA_PATH {_literal(lakehouse.data_path)}"]
         if lakehouse.catalog.startswith("sqlite:"):
             options += ["META_JOURNAL_MODE 'WAL'", "META_BUSY_TIMEOUT 10000"]
@@ -123,6 +130,15 @@ def connect(lakehouse: Lakehouse, read_only: bool = True) -> Iterator[duckdb.Duc
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def has_files(lakehouse: Lakehouse, pattern: str) -> bool:
+    """Return whether any file in the lake matches ``pattern`` (relative to the lake root)."""
+    with connect(lakehouse, attach=False) as con:
+        found = con.execute(
+            "select count(*) from glob(?)", [f"{lakehouse.lake_url.rstrip('/')}/{pattern}"]
+        ).fetchone()[0]
+    return found > 0
 
 
 def count_rows(lakehouse: Lakehouse, table: str) -> int:

@@ -88,7 +88,7 @@ def load_oracle(lakehouse: Lakehouse, person: str) -> pd.DataFrame | None:
     row of the day before.
     """
     pattern = f"{lakehouse.lake_url.rstrip('/')}/raw/persona_truth/*.parquet"
-    with connect(lakehouse) as con:
+    with connect(lakehouse, attach=False) as con:
         try:
             truth = con.execute(
                 "select date, probability from read_parquet(?) where person = ?",

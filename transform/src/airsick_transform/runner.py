@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from airsick_lakehouse.lakehouse import Lakehouse, count_rows
+from airsick_lakehouse.lakehouse import Lakehouse, count_rows, has_files
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 FEATURES = "marts.fct_daily_features"
@@ -113,6 +113,9 @@ def build(
     started = time.perf_counter()
     variables = {"person": person, "today": today.isoformat()}
     command = ["build", *(["--select", *select] if select else [])]
+    if not has_files(lakehouse, "raw/predictions/*.parquet"):
+        # The hindcast joins past predictions to outcomes: nothing to join before the first.
+        command += ["--exclude", "tag:hindcast"]
     result = invoke(command, lakehouse, state_dir, variables)
     if result.exception is not None:
         raise TransformError(f"dbt could not run: {result.exception}") from result.exception
