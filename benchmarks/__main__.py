@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["ingest", "transform", "train"]
+ALL = ["ingest", "transform", "train", "serving"]
 
 
 def main() -> None:

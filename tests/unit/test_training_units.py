@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from airsick_training.evaluate import calibration_error, score, walk_forward_folds
 from airsick_training.explain import reasons
-from airsick_training.features import INPUT_COLUMNS, REASON_GROUPS, monotone_constraints
+from airsick_training.features import (
+    INDEX,
+    INPUT_COLUMNS,
+    REASON_GROUPS,
+    inputs,
+    monotone_constraints,
+)
 from airsick_training.models import BaseRate, LogisticGLM, Persistence, make_model
 from airsick_training.promote import decide
 
@@ -52,15 +58,15 @@ def frame(n=400, seed=0):
     x["day_of_year"] = rng.integers(1, 366, n).astype(float)
     logit = -1.5 + 1.2 * x["pm2_5_mean"] + 1.0 * x["sick_today"]
     y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return x, y.to_numpy()
+    return inputs(x), y.to_numpy()
 
 
 def test_baselines():
     x, y = frame()
     assert np.allclose(BaseRate().fit(x, y).predict_proba(x), y.mean())
     persistence = Persistence(strength=0).fit(x, y)
-    sick = x["sick_today"] == 1
-    assert persistence.predict_proba(x)[sick.to_numpy()][0] == pytest.approx(y[sick].mean())
+    sick = x[:, INDEX["sick_today"]] == 1
+    assert persistence.predict_proba(x)[sick][0] == pytest.approx(y[sick].mean())
 
 
 def test_glm_learns_the_direction_and_reasons_agree_with_it():
@@ -68,9 +74,9 @@ def test_glm_learns_the_direction_and_reasons_agree_with_it():
     glm = LogisticGLM().fit(x, y)
     assert glm.table.loc["pm2_5_mean", "coefficient"] > 0
     assert glm.table.loc["pm2_5_mean", "low"] > 0  # its interval excludes zero
-    reference = x.median()
-    row = x.iloc[[0]].copy()
-    row["pm2_5_mean"] = reference["pm2_5_mean"] + 3  # much dirtier air than usual
+    reference = np.nanmedian(x, axis=0)
+    row = x[[0]].copy()
+    row[0, INDEX["pm2_5_mean"]] = reference[INDEX["pm2_5_mean"]] + 3  # much dirtier air
     (why,) = reasons(glm, row, reference)
     assert why[0]["factor"] == "PM2.5" and why[0]["effect"] > 0
 

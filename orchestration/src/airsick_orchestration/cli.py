@@ -17,6 +17,8 @@ import typer
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_ingestion.places import Place, PlaceError, parse_place
+from airsick_serving.batch import ScoringError
+from airsick_serving.words import chance, reasons
 from airsick_training.data import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
@@ -262,14 +264,16 @@ def predict() -> None:
     Uses the model server when it runs (`airsick serve`), otherwise the champion in-process.
     Prints one sentence per place; predictions land in the lake (raw/predictions).
     """
-    from airsick_serving.batch import ScoringError
-    from airsick_serving.words import chance, reasons
-
     settings = _settings()
     try:
         scored = steps.predict(settings)
     except ScoringError as error:
         _fail(str(error))
+    _print_predictions(scored)
+
+
+def _print_predictions(scored) -> None:
+    """One sentence per place for tomorrow: the date, the chance in words and numbers, why."""
     rows = scored.predictions
     tomorrow = rows[rows["local_date"] == rows["local_date"].min()]
     for row in tomorrow.itertuples():
@@ -431,8 +435,9 @@ def demo(
     """Run the whole product offline for the demo persona, from an empty home.
 
     Starts the Open-Meteo stand-in, writes the persona's diary, loads the air-quality
-    history and forecast for the persona's places and builds the lakehouse with dbt.
-    Running it again is fast and safe.
+    history and forecast for the persona's places, builds the lakehouse with dbt, trains and
+    gates a model, and prints tomorrow's prediction with its reasons. Running it again is
+    fast and safe: incremental, nothing doubled.
     """
     settings = _settings()
     console.print(f"airsick demo · home {settings.home} · lake {settings.lake}")
@@ -451,7 +456,17 @@ def demo(
             f"Lakehouse built: {summary.models} models, {summary.tests + summary.unit_tests} "
             f"tests passed, {summary.feature_rows:,} feature rows in {summary.seconds:.1f} s."
         )
-    except (*USER_ERRORS, TransformError) as error:
+        with console.status("training…") as status:
+            report = steps.train(settings, progress=lambda m: status.update(f"training: {m}…"))
+        verdict = "promoted to @champion" if report.promoted else "stays @challenger"
+        scores = report.table["brier"]
+        oracle = f", oracle {scores['oracle']:.3f}" if "oracle" in scores else ""
+        console.print(
+            f"Trained: {report.challenger} Brier {scores[report.challenger]:.3f} (base rate "
+            f"{scores['base_rate']:.3f}{oracle}); version {report.version} {verdict}."
+        )
+        _print_predictions(steps.predict(settings))
+    except (*USER_ERRORS, TransformError, DatasetError, ScoringError) as error:
         _fail(str(error))
     if not once:
         console.print("Next: see the README for the other commands (airsick --help).")

@@ -15,11 +15,14 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from airsick_training.features import (
+    DERIVED,
     GLM_COLUMNS,
+    INDEX,
     INPUT_COLUMNS,
     LOG_SCALED,
     derived,
     monotone_constraints,
+    positions,
 )
 
 EPS = 1e-6
@@ -28,8 +31,8 @@ EPS = 1e-6
 class Model(Protocol):
     kind: str
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray) -> Model: ...
-    def predict_proba(self, x: pd.DataFrame) -> np.ndarray: ...
+    def fit(self, x: np.ndarray, y: np.ndarray) -> Model: ...
+    def predict_proba(self, x: np.ndarray) -> np.ndarray: ...
     def spec(self) -> dict: ...
 
 
@@ -38,11 +41,11 @@ class BaseRate:
 
     kind = "base_rate"
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray) -> BaseRate:
+    def fit(self, x: np.ndarray, y: np.ndarray) -> BaseRate:
         self.rate = float(np.mean(y))
         return self
 
-    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
         return np.full(len(x), self.rate)
 
     def spec(self) -> dict:
@@ -61,9 +64,9 @@ class Persistence:
     def __init__(self, strength: float = 5.0) -> None:
         self.strength = strength
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray) -> Persistence:
+    def fit(self, x: np.ndarray, y: np.ndarray) -> Persistence:
         self.rate = float(np.mean(y))
-        today = x["sick_today"].to_numpy()
+        today = x[:, INDEX["sick_today"]]
         self.when = {}
         for state in (0.0, 1.0):
             mask = today == state
@@ -72,8 +75,8 @@ class Persistence:
             )
         return self
 
-    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
-        today = x["sick_today"].to_numpy()
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        today = x[:, INDEX["sick_today"]]
         p = np.full(len(x), self.rate)
         for state, value in self.when.items():
             p[today == state] = value
@@ -95,20 +98,24 @@ class LogisticGLM:
     def __init__(self, columns: tuple[str, ...] = GLM_COLUMNS) -> None:
         self.columns = list(columns)
 
-    def _design(self, x: pd.DataFrame) -> np.ndarray:
-        z = derived(x)[self.columns].copy()
-        for column in LOG_SCALED & set(self.columns):
-            z[column] = np.log1p(z[column].clip(lower=0))
-        z = z.fillna(self.medians)
-        return ((z - self.means) / self.scales).to_numpy()
+    def _raw(self, x: np.ndarray) -> np.ndarray:
+        z = derived(x)[:, positions(self.columns)]
+        logged = [i for i, c in enumerate(self.columns) if c in LOG_SCALED]
+        z[:, logged] = np.log1p(np.clip(z[:, logged], 0, None))
+        return z
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray) -> LogisticGLM:
-        raw = derived(x)[self.columns].copy()
-        for column in LOG_SCALED & set(self.columns):
-            raw[column] = np.log1p(raw[column].clip(lower=0))
-        self.medians = raw.median().fillna(0.0)
-        filled = raw.fillna(self.medians)
-        self.means, self.scales = filled.mean(), filled.std().replace(0, 1).fillna(1)
+    def _design(self, x: np.ndarray) -> np.ndarray:
+        z = self._raw(x)
+        z = np.where(np.isnan(z), self.medians, z)
+        return (z - self.means) / self.scales
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> LogisticGLM:
+        raw = self._raw(x)
+        self.medians = np.nan_to_num(np.nanmedian(raw, axis=0))
+        filled = np.where(np.isnan(raw), self.medians, raw)
+        self.means = filled.mean(axis=0)
+        scales = filled.std(axis=0, ddof=1)
+        self.scales = np.where((scales > 0) & np.isfinite(scales), scales, 1.0)
         design = sm.add_constant(self._design(x), has_constant="add")
         result = sm.GLM(y, design, family=sm.families.Binomial()).fit()
         self.coefficients = np.asarray(result.params)
@@ -124,7 +131,7 @@ class LogisticGLM:
         )
         return self
 
-    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
         logit = self.coefficients[0] + self._design(x) @ self.coefficients[1:]
         return 1.0 / (1.0 + np.exp(-logit))
 
@@ -159,20 +166,20 @@ class GradientBoosting:
             "min_samples_leaf": min_samples_leaf,
             "l2_regularization": l2_regularization,
         }
-        self.columns = [*INPUT_COLUMNS, "season_sin", "season_cos"]
+        self.columns = [*INPUT_COLUMNS, *DERIVED]
 
-    def fit(self, x: pd.DataFrame, y: np.ndarray) -> GradientBoosting:
+    def fit(self, x: np.ndarray, y: np.ndarray) -> GradientBoosting:
         booster = HistGradientBoostingClassifier(
             **self.params,
             monotonic_cst=monotone_constraints(self.columns),
             random_state=self.seed,
         )
         self.model = CalibratedClassifierCV(booster, method="sigmoid", cv=3)
-        self.model.fit(derived(x)[self.columns].to_numpy(), y)
+        self.model.fit(derived(x)[:, positions(self.columns)], y)
         return self
 
-    def predict_proba(self, x: pd.DataFrame) -> np.ndarray:
-        return self.model.predict_proba(derived(x)[self.columns].to_numpy())[:, 1]
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(derived(x)[:, positions(self.columns)])[:, 1]
 
     def spec(self) -> dict:
         return {

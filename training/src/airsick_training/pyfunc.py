@@ -20,7 +20,7 @@ from airsick_training.features import INPUT_COLUMNS, inputs
 class AirsickModel(mlflow.pyfunc.PythonModel):
     """Wrap a fitted model: output the probability of being sick tomorrow and the reasons."""
 
-    def __init__(self, model, reference: pd.Series, recipe: dict) -> None:
+    def __init__(self, model, reference: np.ndarray, recipe: dict) -> None:
         self.model = model
         self.reference = reference
         self.recipe = recipe

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from airsick_lakehouse import Lakehouse
 
@@ -87,7 +88,7 @@ def train(
     say(f"fitting {challenger} on all {len(dataset.frame)} labelled days")
     x, y = inputs(dataset.frame), dataset.label.to_numpy()
     fitted = make_model(specs[challenger]).fit(x, y)
-    reference = x.median()
+    reference = np.nan_to_num(np.nanmedian(x, axis=0))
     served = AirsickModel(fitted, reference, specs[challenger])
 
     experiment_id = track.use(tracking_uri, experiment, artifact_location)
