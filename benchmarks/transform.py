@@ -20,7 +20,8 @@ from airsick_transform import runner
 
 
 def places(n: int) -> str:
-    spots = [(36 + (i // 10) * 2.5, -9 + (i % 10) * 3.1) for i in range(n)]
+    # A grid over Spain, France and Italy, on land; the first is near Seville.
+    spots = [(37.4 + (i // 10) * 2.0, -6.0 + (i % 10) * 2.0) for i in range(n)]
     return ";".join(
         f"p{i:02d}={lat:.3f},{lon:.3f},Europe/Madrid" for i, (lat, lon) in enumerate(spots)
     )

@@ -9,20 +9,16 @@ import pyarrow.compute as pc
 import pytest
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES, POLLENS, POLLUTANTS
 from airsick_orchestration import steps
-from airsick_orchestration.settings import Settings
 
 from tests.helpers import read_raw
 
 
 @pytest.fixture(scope="module")
-def demo_lake(tmp_path_factory):
-    home = tmp_path_factory.mktemp("demo-home")
-    settings = Settings(home=home, standin_port=0)
-    with steps.standin_serving(settings) as pointed:
-        steps.create_persona(pointed)
+def demo_lake(demo_settings):
+    """The session's demo home, ingested once more: a rerun must not change any contract."""
+    with steps.standin_serving(demo_settings) as pointed:
         steps.ingest_air_quality(pointed)
-        steps.ingest_air_quality(pointed)  # a rerun must not change any contract
-    return settings
+    return demo_settings
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,12 @@ def split(columns, data):
 
 def test_a_good_request_is_normalized_to_floats_in_model_order():
     body = split(["sick_today", "pm2_5_mean", "ozone_max"], [[1, 12, None]])
-    out = parse(body, COLUMNS)["dataframe_split"]
-    assert out["columns"] == COLUMNS
-    assert out["data"][0][:2] == [12.0, None] or out["data"][0][0] == 12.0
-    assert math.isnan(out["data"][0][1]) and out["data"][0][2] == 1.0
+    (row,) = parse(body, COLUMNS)["inputs"]
+    assert row[0] == 12.0 and math.isnan(row[1]) and row[2] == 1.0
     records = json.dumps(
         {"dataframe_records": [{"pm2_5_mean": 3, "ozone_max": 4.5, "sick_today": 0}]}
     ).encode()
-    assert parse(records, COLUMNS)["dataframe_split"]["data"] == [[3.0, 4.5, 0.0]]
+    assert parse(records, COLUMNS)["inputs"] == [[3.0, 4.5, 0.0]]
 
 
 @pytest.mark.parametrize(

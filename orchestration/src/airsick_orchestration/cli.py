@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import warnings
 from datetime import UTC, date, datetime
@@ -283,6 +284,26 @@ def _print_predictions(scored) -> None:
             f"being sick; model v{row.model_version}; {reasons(json.loads(row.reasons))}."
         )
     console.print(f"{len(rows)} predictions ({scored.via}) written to {scored.path}")
+
+
+FLOWS = ("daily", "ingest", "transform", "train", "score")
+
+
+@app.command("run")
+def run_flow(
+    stage: Annotated[str, typer.Argument(help=f"Which flow: {', '.join(FLOWS)}.")] = "daily",
+) -> None:
+    """Run a Prefect flow now: the daily one (ingest, transform, train if warranted, score)
+    or one stage. Runs are recorded in Prefect (ephemeral, or AIRSICK_PREFECT_API_URL)."""
+    if stage not in FLOWS:
+        _fail(f"Unknown flow '{stage}'; choose one of {', '.join(FLOWS)}.")
+    settings = _settings()
+    os.environ.update(settings.prefect_environment())
+    from airsick_orchestration import flows
+
+    with console.status(f"running the {stage} flow…"):
+        result = getattr(flows, f"{stage}_flow")()
+    console.print_json(json.dumps(result, default=str))
 
 
 @app.command()

@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         default=5, gt=0, description="How often the model server checks for a new champion."
     )
 
+    prefect_api_url: str | None = Field(
+        default=None,
+        description="A running Prefect server's API (http://127.0.0.1:4200/api); "
+        "default: Prefect's ephemeral mode with its home under HOME/prefect.",
+    )
+
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
     standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
     persona_seed: int = Field(default=7, description="Seed of the demo persona's diary.")
@@ -214,6 +220,19 @@ class Settings(BaseSettings):
     @property
     def standin_url(self) -> str:
         return f"http://{self.standin_host}:{self.standin_port}"
+
+    def prefect_environment(self) -> dict[str, str]:
+        """Prefect's own variables, derived from these settings (set before a flow runs)."""
+        env = {
+            "PREFECT_HOME": str(self.home / "prefect"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            # The ephemeral server needs ~20 s on a fresh home and more under load.
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+        }
+        if self.prefect_api_url:
+            env["PREFECT_API_URL"] = self.prefect_api_url
+        return env
 
     def today(self) -> date:
         """Today in the person's first place: evenings there decide what 'tomorrow' is."""

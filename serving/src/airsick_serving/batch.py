@@ -81,8 +81,8 @@ def score(
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
         model = mlflow.pyfunc.load_model(ref.uri)
-        columns = model.metadata.get_input_schema().input_names()
-        answer = model.predict(rows[columns].astype("float64"))
+        columns = list(model.metadata.metadata["input_columns"])
+        answer = model.predict(rows[columns].to_numpy(dtype="float64", na_value=float("nan")))
         probabilities, reasons = answer["probability"].tolist(), answer["reasons"].tolist()
         version, via = ref.version, "in-process"
     predictions = rows[["person", "place", "local_date", "predicts_date"]].assign(

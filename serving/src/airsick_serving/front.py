@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from airsick_serving import registry
-from airsick_serving.backend import Backend, BackendError
+from airsick_serving.backend import Backend
 from airsick_serving.validate import Invalid, parse
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,10 @@ class Front:
         try:
             await asyncio.to_thread(lambda: backend.start().wait_healthy())
             columns = await asyncio.to_thread(registry.input_columns, self.tracking_uri, ref)
-        except BackendError as error:
-            self.waiting_reason = str(error)
-            log.error("%s", error)
+        except Exception as error:  # whatever failed, the half-started server must not leak
+            await asyncio.to_thread(backend.stop, 0)
+            self.waiting_reason = f"version {ref.version} could not be served: {error}"
+            log.error("%s", self.waiting_reason)
             return
         old, old_client = self.current, self.client
         self.client = httpx.AsyncClient(

@@ -36,10 +36,13 @@ def champion(tracking_uri: str, name: str = MODEL_NAME) -> ModelRef | None:
 
 
 def input_columns(tracking_uri: str, ref: ModelRef) -> list[str]:
-    """Return the input column names of a version's signature."""
+    """Return the names of a version's inputs, in the order its input matrix takes them."""
     import mlflow
     from mlflow.models import get_model_info
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    return get_model_info(ref.uri).signature.inputs.input_names()
+    metadata = get_model_info(ref.uri).metadata or {}
+    if "input_columns" not in metadata:
+        raise ValueError(f"{ref.uri} does not name its input columns (metadata input_columns)")
+    return list(metadata["input_columns"])

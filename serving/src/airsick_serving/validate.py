@@ -1,8 +1,8 @@
 """Check a scoring request before the model sees it: every problem is a 4xx that says why.
 
-Accepted bodies are MLflow's ``dataframe_split`` and ``dataframe_records``. What goes on to
-the model server is a ``dataframe_split`` with the model's columns, in its order, as floats
-(missing values as NaN), so its schema enforcement never trips on an integer.
+Accepted bodies are MLflow's ``dataframe_split`` and ``dataframe_records`` with the model's
+named columns. What goes on to the model server is ``{"inputs": matrix}``: the model's
+columns in its order, as floats, missing values as NaN (its signature is one tensor).
 """
 
 from __future__ import annotations
@@ -98,5 +98,4 @@ def parse(body: bytes, columns: list[str]) -> dict:
             f"Unknown column{'s' if len(extra) > 1 else ''}: {shown}; "
             "send the model's inputs only (GET /airsick/model lists them).",
         )
-    data = [[_number(r.get(c), c, i) for c in columns] for i, r in enumerate(records)]
-    return {"dataframe_split": {"columns": columns, "data": data}}
+    return {"inputs": [[_number(r.get(c), c, i) for c in columns] for i, r in enumerate(records)]}

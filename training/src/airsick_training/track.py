@@ -16,6 +16,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature, infer_signature
 
 from airsick_training.data import LABEL, Dataset
+from airsick_training.features import INPUT_COLUMNS
 from airsick_training.pyfunc import AirsickModel, input_schema, model_input
 
 MODEL_NAME = "airsick"
@@ -118,6 +119,7 @@ def log_training(
             name="model",
             python_model=served,
             signature=signature,
+            metadata={"input_columns": list(INPUT_COLUMNS)},
             input_example=example,
             code_paths=[str(Path(__file__).parent)],
             pip_requirements=[

@@ -1,0 +1,257 @@
+"""Prefect flows: one per stage, and the daily flow that runs them in order.
+
+Tasks are thin wrappers over ``steps``; I/O is retried, training never is. dbt runs through
+prefect-dbt's runner, one Prefect task per dbt node, and a failing test fails the flow.
+The promotion decision and tomorrow's prediction are published as Markdown artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from airsick_ingestion.places import Place
+from airsick_lakehouse import connect, maintain
+from airsick_serving import registry
+from airsick_serving.words import chance
+from airsick_serving.words import reasons as reasons_in_words
+from airsick_transform.runner import PROJECT_DIR, count_rows
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+
+from airsick_orchestration import steps
+from airsick_orchestration.settings import Settings
+
+IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
+# The retrain rule: a new model is trained when there is no champion, when at least this many
+# days have got a label since the champion's data ended, or when the air has drifted.
+RETRAIN_AFTER_NEW_LABELS = 7
+DRIFT_THRESHOLD = 0.25  # population stability index of recent days against the training days
+STALE_AIR_HOURS = 36
+STALE_DIARY_DAYS = 2
+
+
+@dataclass(frozen=True)
+class DailySummary:
+    """What the daily flow did, small enough to read in the UI and to return."""
+
+    places: int
+    rows_ingested: int
+    new_hours: int
+    feature_rows: int
+    trained: bool
+    retrain_reason: str
+    model_version: str | None
+    promoted: bool | None
+    tomorrow: list[dict]
+    stale: list[str]
+
+
+@task(**IO_RETRIES, task_run_name="ingest {place.name}")
+def ingest_place(settings: Settings, place: Place) -> dict:
+    result = steps.ingest_air_quality(settings, [place])
+    return {"rows": result.rows, "new_hours": result.new_hours, "requests": result.requests}
+
+
+@flow(name="ingest", log_prints=True)
+def ingest_flow() -> dict:
+    """Fetch what is new of every place's air quality: one task per place, retried on I/O."""
+    settings = Settings()
+    results = [ingest_place(settings, place) for place in settings.place_list]
+    return {
+        "places": len(results),
+        "rows": sum(r["rows"] for r in results),
+        "new_hours": sum(r["new_hours"] for r in results),
+    }
+
+
+@flow(name="transform", log_prints=True)
+def transform_flow() -> dict:
+    """Run `dbt build` through prefect-dbt: every model and test is a Prefect task."""
+    from airsick_transform.runner import _environment, check_raw, has_files
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
+    settings = Settings()
+    lakehouse = settings.lakehouse
+    check_raw(lakehouse)
+    lakehouse.prepare()
+    variables = json.dumps({"person": settings.person, "today": settings.today().isoformat()})
+    args = ["build", "--target", lakehouse.dbt_target, "--vars", variables]
+    if not has_files(lakehouse, "raw/predictions/*.parquet"):
+        args += ["--exclude", "tag:hindcast"]
+    dbt = PrefectDbtRunner(
+        settings=PrefectDbtSettings(
+            project_dir=PROJECT_DIR,
+            profiles_dir=PROJECT_DIR,
+            target_path=settings.dbt_dir / "target",
+        ),
+        raise_on_failure=True,
+    )
+    with _environment(lakehouse.dbt_environment()):
+        dbt.invoke(args)
+    maintain(lakehouse, timedelta(days=settings.snapshot_retention_days))
+    return {"feature_rows": count_rows(lakehouse, "marts.fct_daily_features")}
+
+
+def _markdown(frame) -> str:
+    """A DataFrame as a Markdown table (without pulling in tabulate)."""
+    header = ["model", *frame.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join([str(i), *map(str, row)]) + " |" for i, row in frame.iterrows()]
+    return "\n".join(lines)
+
+
+def retrain_decision(settings: Settings) -> tuple[bool, str]:
+    """Apply the retrain rule; return whether to train and why, in one sentence."""
+    champion = registry.champion(settings.tracking_uri)
+    if champion is None:
+        return True, "there is no champion yet"
+    from mlflow import MlflowClient
+
+    run = MlflowClient(tracking_uri=settings.tracking_uri).get_run(champion.run_id)
+    trained_until = datetime.fromisoformat(run.data.params["date_to"]).date()
+    with connect(settings.lakehouse) as con:
+        new_labels, drift = con.execute(
+            """
+            with recent as (
+                select pm2_5_mean from lake.marts.fct_daily_features
+                where local_date > current_date - 14
+            ), past as (
+                select pm2_5_mean from lake.marts.fct_daily_features where local_date <= ?
+            ), edges as (
+                select quantile_cont(pm2_5_mean, [0.25, 0.5, 0.75]) as q from past
+            ), shares as (
+                select bucket,
+                       greatest(avg(case when side = 'recent' then 1.0 else 0 end), 1e-3) as r,
+                       greatest(avg(case when side = 'past' then 1.0 else 0 end), 1e-3) as p
+                from (
+                    select 'recent' as side, pm2_5_mean as v from recent
+                    union all select 'past', pm2_5_mean from past
+                ), edges,
+                lateral (select case when v <= q[1] then 1 when v <= q[2] then 2
+                                     when v <= q[3] then 3 else 4 end as bucket)
+                group by bucket
+            )
+            select
+                (select count(sick_next_day) from lake.marts.fct_daily_features
+                 where local_date > ?),
+                (select sum((r - p) * ln(r / p)) from shares)
+            """,
+            [trained_until, trained_until],
+        ).fetchone()
+    if new_labels >= RETRAIN_AFTER_NEW_LABELS:
+        return True, f"{new_labels} days got a label since the champion's data ended"
+    if drift is not None and drift > DRIFT_THRESHOLD:
+        return True, f"PM2.5 of the last 14 days drifted (PSI {drift:.2f})"
+    return False, f"only {new_labels} new labelled days and no drift (PSI {drift or 0:.2f})"
+
+
+@task(retries=0)  # training is never retried blindly: a failure needs a look
+def train_task(settings: Settings):
+    return steps.train(settings)
+
+
+@flow(name="train", log_prints=True)
+def train_flow(force: bool = False) -> dict:
+    """Retrain when the rule says so, gate the result, and publish the decision."""
+    logger = get_run_logger()
+    settings = Settings()
+    needed, reason = retrain_decision(settings)
+    logger.info("retrain %s: %s", "needed" if needed or force else "skipped", reason)
+    if not (needed or force):
+        return {"trained": False, "reason": reason}
+    report = train_task(settings)
+    table = _markdown(report.table.round(4))
+    verdict = "promoted to @champion" if report.promoted else "stays @challenger"
+    create_markdown_artifact(
+        key="promotion-decision",
+        markdown=f"# Training {report.run_id[:8]}\n\n{table}\n\n**Version {report.version} "
+        f"({report.challenger}) {verdict}**: {report.reason}.\n\n[MLflow run]({report.run_url})",
+        description="Backtest scores and the gate's decision",
+    )
+    return {
+        "trained": True,
+        "reason": reason,
+        "version": report.version,
+        "promoted": report.promoted,
+    }
+
+
+@task(**IO_RETRIES)
+def score_task(settings: Settings):
+    return steps.predict(settings)
+
+
+@flow(name="score", log_prints=True)
+def score_flow() -> list[dict]:
+    """Score tomorrow and the forecast days; publish tomorrow's prediction."""
+    settings = Settings()
+    scored = score_task(settings)
+    rows = scored.predictions
+    tomorrow = rows[rows["local_date"] == rows["local_date"].min()]
+    lines = ["| place | day | chance | why | model |", "|---|---|---|---|---|"]
+    out = []
+    for row in tomorrow.itertuples():
+        why = reasons_in_words(json.loads(row.reasons))
+        lines.append(
+            f"| {row.place} | {row.predicts_date:%a %d %b} | "
+            f"{chance(row.probability)} ({row.probability:.0%}) | {why} | "
+            f"v{row.model_version} |"
+        )
+        out.append(
+            {
+                "place": row.place,
+                "date": str(row.predicts_date.date()),
+                "probability": round(float(row.probability), 4),
+                "why": why,
+            }
+        )
+    create_markdown_artifact(
+        key="tomorrow", markdown="\n".join(lines), description="Tomorrow's risk of being sick"
+    )
+    return out
+
+
+def freshness(settings: Settings) -> list[str]:
+    """Say which inputs are stale: air quality not fetched lately, a diary not kept."""
+    stale = []
+    with connect(settings.lakehouse, attach=False) as con:
+        lake = settings.lake.rstrip("/")
+        fetched = con.execute(
+            f"select max(fetched_at) from read_parquet('{lake}/raw/air_quality/*.parquet')"
+        ).fetchone()[0]
+        recorded = con.execute(
+            f"select max(date) from read_parquet('{lake}/raw/diary/*.parquet')"
+        ).fetchone()[0]
+    if fetched is None or datetime.now(UTC) - fetched > timedelta(hours=STALE_AIR_HOURS):
+        stale.append(f"air quality last fetched {fetched}")
+    if recorded is None or settings.today() - recorded > timedelta(days=STALE_DIARY_DAYS):
+        stale.append(f"diary last kept for {recorded}; log today with `airsick diary log`")
+    return stale
+
+
+@flow(name="daily", log_prints=True)
+def daily_flow() -> dict:
+    """Ingest, transform, train when warranted, gate, and score tomorrow."""
+    settings = Settings()
+    ingested = ingest_flow()
+    stale = freshness(settings)
+    built = transform_flow()
+    trained = train_flow()
+    tomorrow = score_flow()
+    summary = DailySummary(
+        places=ingested["places"],
+        rows_ingested=ingested["rows"],
+        new_hours=ingested["new_hours"],
+        feature_rows=built["feature_rows"],
+        trained=trained["trained"],
+        retrain_reason=trained["reason"],
+        model_version=trained.get("version"),
+        promoted=trained.get("promoted"),
+        tomorrow=tomorrow,
+        stale=stale,
+    )
+    for problem in stale:
+        get_run_logger().warning("stale: %s", problem)
+    return asdict(summary)
