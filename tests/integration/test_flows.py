@@ -56,7 +56,7 @@ def test_daily_flow_runs_every_stage_and_publishes_artifacts(flow_home):
     assert {"promotion-decision", "tomorrow"} <= artifact_keys()
 
     again = daily_flow()
-    assert not again["trained"]
+    assert not again["trained"], again["retrain_reason"]
     assert again["retrain_reason"].startswith("only 0 new labelled days")
     assert again["rows_ingested"] > 0 and again["new_hours"] == 0
 

@@ -27,7 +27,9 @@ IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 # The retrain rule: a new model is trained when there is no champion, when at least this many
 # days have got a label since the champion's data ended, or when the air has drifted.
 RETRAIN_AFTER_NEW_LABELS = 7
-DRIFT_THRESHOLD = 0.25  # population stability index of recent days against the training days
+# Population stability index of the last 28 days' PM2.5 against the same season (±30 days of
+# the year) before the champion's data ended.
+DRIFT_THRESHOLD = 0.25
 STALE_AIR_HOURS = 36
 STALE_DIARY_DAYS = 2
 
@@ -116,15 +118,23 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
             """
             with recent as (
                 select pm2_5_mean from lake.marts.fct_daily_features
-                where local_date > current_date - 14
+                where local_date > current_date - 28
             ), past as (
-                select pm2_5_mean from lake.marts.fct_daily_features where local_date <= ?
+                -- The same season in earlier years: the air always changes with the seasons,
+                -- which is not drift.
+                select pm2_5_mean from lake.marts.fct_daily_features
+                where local_date <= ?
+                  and least(abs(dayofyear(local_date) - dayofyear(current_date)),
+                            365 - abs(dayofyear(local_date) - dayofyear(current_date))) <= 30
             ), edges as (
                 select quantile_cont(pm2_5_mean, [0.25, 0.5, 0.75]) as q from past
             ), shares as (
+                -- Shares per quartile bucket, with add-one smoothing: 28 days are few.
                 select bucket,
-                       greatest(avg(case when side = 'recent' then 1.0 else 0 end), 1e-3) as r,
-                       greatest(avg(case when side = 'past' then 1.0 else 0 end), 1e-3) as p
+                       (count(*) filter (where side = 'recent') + 1.0)
+                           / ((select count(*) from recent) + 4) as r,
+                       (count(*) filter (where side = 'past') + 1.0)
+                           / ((select count(*) from past) + 4) as p
                 from (
                     select 'recent' as side, pm2_5_mean as v from recent
                     union all select 'past', pm2_5_mean from past
@@ -143,7 +153,7 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
     if new_labels >= RETRAIN_AFTER_NEW_LABELS:
         return True, f"{new_labels} days got a label since the champion's data ended"
     if drift is not None and drift > DRIFT_THRESHOLD:
-        return True, f"PM2.5 of the last 14 days drifted (PSI {drift:.2f})"
+        return True, f"PM2.5 of the last 28 days drifted (PSI {drift:.2f})"
     return False, f"only {new_labels} new labelled days and no drift (PSI {drift or 0:.2f})"
 
 
