@@ -71,7 +71,7 @@ def ingest_flow() -> dict:
 @flow(name="transform", log_prints=True)
 def transform_flow() -> dict:
     """Run `dbt build` through prefect-dbt: every model and test is a Prefect task."""
-    from airsick_transform.runner import _environment, check_raw, has_files
+    from airsick_transform.runner import check_raw, environment, has_files
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
     settings = Settings()
@@ -90,7 +90,7 @@ def transform_flow() -> dict:
         ),
         raise_on_failure=True,
     )
-    with _environment(lakehouse.dbt_environment()):
+    with environment(lakehouse.dbt_environment()):
         dbt.invoke(args)
     maintain(lakehouse, timedelta(days=settings.snapshot_retention_days))
     return {"feature_rows": count_rows(lakehouse, "marts.fct_daily_features")}

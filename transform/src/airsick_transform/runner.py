@@ -41,7 +41,7 @@ class BuildSummary:
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables for dbt's ``env_var()`` and restore them afterwards."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
@@ -83,7 +83,7 @@ def invoke(command: list[str], lakehouse: Lakehouse, state_dir: Path, variables:
 
     lakehouse.prepare()
     state_dir.mkdir(parents=True, exist_ok=True)
-    with _environment(lakehouse.dbt_environment()):
+    with environment(lakehouse.dbt_environment()):
         return dbtRunner().invoke(dbt_args(command, lakehouse, state_dir, variables))
 
 
