@@ -43,12 +43,21 @@ def test_build_makes_the_marts_with_every_test(built_demo):
     assert scoring[2] == built_demo.forecast_days + 1
 
 
+def read_features(settings: Settings):
+    with connect(settings.lakehouse) as con:
+        return con.execute(f"select * from {FEATURES} order by person, place, local_date").df()
+
+
 def test_rebuild_changes_nothing(built_demo):
+    import pandas as pd
+
     steps.transform(built_demo)  # take in whatever other tests added to the raw zone
-    before = table_digest(built_demo, FEATURES)
+    before = read_features(built_demo)
     summary = steps.transform(built_demo)
-    assert summary.feature_rows == before[0]
-    assert table_digest(built_demo, FEATURES) == before
+    assert summary.feature_rows == len(before)
+    # Equal up to the last bits of floating-point sums, which DuckDB's parallel
+    # aggregation may add in another order.
+    pd.testing.assert_frame_equal(read_features(built_demo), before, check_exact=False, rtol=1e-9)
 
 
 def test_a_reader_reads_features_while_a_build_runs(built_demo):
