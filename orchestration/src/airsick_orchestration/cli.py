@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -287,6 +288,57 @@ def _print_predictions(scored) -> None:
 
 
 FLOWS = ("daily", "ingest", "transform", "train", "score")
+FLOW_ERRORS = (*USER_ERRORS, TransformError, DatasetError, ScoringError)
+
+
+def _use_prefect(settings: Settings) -> None:
+    """Point Prefect at its home or server; keep its console quiet unless --verbose.
+
+    Runs still send every log line to Prefect (the UI shows them); only the terminal is
+    spared the duplicate.
+    """
+    os.environ.update(settings.prefect_environment())
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+class _StageStatus(logging.Handler):
+    """Shows which stage of a flow is running in a rich status line."""
+
+    def __init__(self, status, flow_name: str) -> None:
+        super().__init__(logging.INFO)
+        self.status, self.flow_name = status, flow_name
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.status.update(f"{self.flow_name} flow: {record.getMessage()}…")
+
+
+def _run_flow(settings: Settings, stage: str, environment: dict[str, str] | None = None) -> dict:
+    """Run one flow in this process, with a status line per stage; user errors end it."""
+    _use_prefect(settings)
+    from airsick_orchestration import flows
+
+    stages = logging.getLogger(flows.STAGE_LOGGER)
+    saved = {key: os.environ.get(key) for key in environment or {}}
+    os.environ.update(environment or {})
+    try:
+        with console.status(f"{stage} flow: starting Prefect…") as status:
+            handler = _StageStatus(status, stage)
+            stages.addHandler(handler)
+            stages.setLevel(logging.INFO)
+            try:
+                return getattr(flows, f"{stage}_flow")()
+            finally:
+                stages.removeHandler(handler)
+    except FLOW_ERRORS as error:
+        _fail(f"The {stage} flow failed: {error}")
+        raise  # unreachable: _fail exits
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @app.command("run")
@@ -294,16 +346,104 @@ def run_flow(
     stage: Annotated[str, typer.Argument(help=f"Which flow: {', '.join(FLOWS)}.")] = "daily",
 ) -> None:
     """Run a Prefect flow now: the daily one (ingest, transform, train if warranted, score)
-    or one stage. Runs are recorded in Prefect (ephemeral, or AIRSICK_PREFECT_API_URL)."""
+    or one stage. Runs are recorded in Prefect (ephemeral, or AIRSICK_PREFECT_API_URL) and
+    their logs and artifacts are in its UI; the result is printed as JSON."""
     if stage not in FLOWS:
         _fail(f"Unknown flow '{stage}'; choose one of {', '.join(FLOWS)}.")
-    settings = _settings()
-    os.environ.update(settings.prefect_environment())
-    from airsick_orchestration import flows
-
-    with console.status(f"running the {stage} flow…"):
-        result = getattr(flows, f"{stage}_flow")()
+    result = _run_flow(_settings(), stage)
     console.print_json(json.dumps(result, default=str))
+
+
+@app.command()
+def schedule() -> None:
+    """Serve the Prefect deployments until Ctrl-C: the daily flow on AIRSICK_DAILY_CRON (in
+    the person's timezone) and each stage on demand, runnable from the Prefect UI.
+
+    Needs a Prefect server (AIRSICK_PREFECT_API_URL); `airsick up` runs one and this.
+    """
+    settings = _settings()
+    if not settings.prefect_api_url:
+        _fail(
+            "Deployments need a Prefect server: set AIRSICK_PREFECT_API_URL "
+            "(e.g. http://127.0.0.1:4200/api), or run the whole stack with `airsick up`."
+        )
+    _use_prefect(settings)
+    from airsick_orchestration import deployments
+
+    if not steps.wait_for_http(f"{settings.prefect_api_url}/health", timeout=300):
+        _fail(f"No Prefect server answers at {settings.prefect_api_url}; start it first.")
+    console.print(f"serving the deployments on {settings.prefect_api_url} (Ctrl-C stops)")
+    deployments.serve(settings)
+
+
+@app.command("app")
+def app_command(
+    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_APP_PORT).")] = None,
+) -> None:
+    """Run the marimo app in the browser: tomorrow's risk and why, the forecast, the diary,
+    and how the model has done. Read-only notebook (run mode) on 127.0.0.1."""
+    from airsick_notebooks import APP
+
+    settings = _settings()
+    port = settings.app_port if port is None else port
+    if not steps.port_free("127.0.0.1", port):
+        _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_APP_PORT.")
+    marimo = str(Path(sys.executable).parent / "marimo")
+    os.execv(
+        marimo,
+        [marimo, "run", str(APP), "--headless", "--host", "127.0.0.1", "--port", str(port)],
+    )
+
+
+@app.command()
+def explore(
+    port: Annotated[int, typer.Option(help="Port of the notebook editor.")] = 2719,
+) -> None:
+    """Open the exploration notebook (marimo, editable) over the feature table: distributions,
+    seasonality, sickness against each variable and lag, and quick experiments logged to
+    MLflow's `exploration` experiment."""
+    from airsick_notebooks import EXPLORE
+
+    marimo = str(Path(sys.executable).parent / "marimo")
+    os.execv(
+        marimo,
+        [marimo, "edit", str(EXPLORE), "--headless", "--host", "127.0.0.1", "--port", str(port)],
+    )
+
+
+@app.command()
+def up(
+    standin: Annotated[
+        bool,
+        typer.Option(
+            "--standin", help="Also run the Open-Meteo stand-in and fetch from it (offline)."
+        ),
+    ] = False,
+) -> None:
+    """Start the local stack on 127.0.0.1 until Ctrl-C: Prefect server, the deployments,
+    MLflow server, model server, marimo app and dbt docs.
+
+    Prints one line per service with its URL once it is healthy; each service's log is in
+    AIRSICK_HOME/logs. Ctrl-C stops every process. No Docker needed.
+    """
+    settings = _settings()
+    if not steps.built(settings):
+        _fail(
+            f"Nothing is built in {settings.home} yet; run `airsick demo --once` (offline) "
+            "or `airsick run daily` first."
+        )
+    _bring_up(settings, standin)
+
+
+def _bring_up(settings: Settings, standin: bool) -> None:
+    from airsick_orchestration import stack
+
+    console.print(f"Starting the stack (home {settings.home}); this takes about a minute…")
+    try:
+        code = stack.up(settings, standin=standin, say=console.print)
+    except steps.PortTakenError as error:
+        _fail(str(error))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -453,12 +593,13 @@ def demo(
         bool, typer.Option("--once", help="Run the pipeline once, print the result and exit.")
     ] = False,
 ) -> None:
-    """Run the whole product offline for the demo persona, from an empty home.
+    """Run the whole product offline for the demo persona, then bring the stack up.
 
-    Starts the Open-Meteo stand-in, writes the persona's diary, loads the air-quality
-    history and forecast for the persona's places, builds the lakehouse with dbt, trains and
-    gates a model, and prints tomorrow's prediction with its reasons. Running it again is
-    fast and safe: incremental, nothing doubled.
+    Starts the Open-Meteo stand-in, writes the persona's diary, and runs the daily Prefect
+    flow over the whole history: air quality for the persona's places, the dbt build, a
+    trained and gated model, tomorrow's prediction with its reasons. Then starts the stack
+    (`airsick up`) and prints where to look. Running it again is fast and safe: incremental,
+    nothing doubled. --once stops after the prediction.
     """
     settings = _settings()
     console.print(f"airsick demo · home {settings.home} · lake {settings.lake}")
@@ -470,27 +611,48 @@ def demo(
                 f"Diary: {result.written} new entries for '{settings.person}' "
                 f"({result.given} days up to {settings.today()})."
             )
-            _run_ingest(pointed, None, None, standin=False)
-        with console.status("dbt build…"):
-            summary = steps.transform(settings)
-        console.print(
-            f"Lakehouse built: {summary.models} models, {summary.tests + summary.unit_tests} "
-            f"tests passed, {summary.feature_rows:,} feature rows in {summary.seconds:.1f} s."
-        )
-        with console.status("training…") as status:
-            report = steps.train(settings, progress=lambda m: status.update(f"training: {m}…"))
-        verdict = "promoted to @champion" if report.promoted else "stays @challenger"
-        scores = report.table["brier"]
+            summary = _run_flow(
+                settings,
+                "daily",
+                {
+                    "AIRSICK_OPEN_METEO_URL": pointed.open_meteo_url,
+                    "AIRSICK_OPEN_METEO_CALLS_PER_MINUTE": "0",
+                },
+            )
+    except USER_ERRORS as error:
+        _fail(str(error))
+    _print_daily(summary)
+    if once:
+        return
+    _bring_up(settings, standin=True)
+
+
+def _print_daily(summary: dict) -> None:
+    seconds = summary["seconds"]
+    console.print(
+        f"Ingested {summary['rows_ingested']:,} rows ({summary['new_hours']:,} new hours) for "
+        f"{summary['places']} place(s) in {seconds['ingest']:.1f} s; built "
+        f"{summary['feature_rows']:,} feature rows with dbt in {seconds['transform']:.1f} s."
+    )
+    if summary["trained"]:
+        verdict = "promoted to @champion" if summary["promoted"] else "stays @challenger"
+        scores = summary["scores"]
         oracle = f", oracle {scores['oracle']:.3f}" if "oracle" in scores else ""
         console.print(
-            f"Trained: {report.challenger} Brier {scores[report.challenger]:.3f} (base rate "
-            f"{scores['base_rate']:.3f}{oracle}); version {report.version} {verdict}."
+            f"Trained because {summary['retrain_reason']}: {scores['challenger']} Brier "
+            f"{scores['brier']:.3f} (base rate {scores['base_rate']:.3f}{oracle}); version "
+            f"{summary['model_version']} {verdict} ({seconds['train']:.1f} s)."
         )
-        _print_predictions(steps.predict(settings))
-    except (*USER_ERRORS, TransformError, DatasetError, ScoringError) as error:
-        _fail(str(error))
-    if not once:
-        console.print("Next: see the README for the other commands (airsick --help).")
+    else:
+        console.print(f"No training: {summary['retrain_reason']}.")
+    for row in summary["tomorrow"]:
+        day = date.fromisoformat(row["date"]).strftime("%a %d %b")
+        console.print(
+            f"{row['place']}: {day}, {chance(row['probability'])} ({row['probability']:.0%}) "
+            f"chance of being sick; model v{row['model_version']}; {row['why']}."
+        )
+    for problem in summary["stale"]:
+        err.print(f"[yellow]stale:[/] {problem}")
 
 
 def main() -> None:

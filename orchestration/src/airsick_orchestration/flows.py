@@ -8,6 +8,9 @@ The promotion decision and tomorrow's prediction are published as Markdown artif
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +35,8 @@ RETRAIN_AFTER_NEW_LABELS = 7
 DRIFT_THRESHOLD = 0.25
 STALE_AIR_HOURS = 36
 STALE_DIARY_DAYS = 2
+# The daily flow names each stage here as it starts (the CLI shows it as progress).
+STAGE_LOGGER = "airsick.stages"
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,10 @@ class DailySummary:
     retrain_reason: str
     model_version: str | None
     promoted: bool | None
+    scores: dict[str, float | str]
     tomorrow: list[dict]
     stale: list[str]
+    seconds: dict[str, float]  # wall time of each stage's flow, Prefect's bookkeeping included
 
 
 @task(**IO_RETRIES, task_run_name="ingest {place.name}")
@@ -72,6 +79,7 @@ def ingest_flow() -> dict:
 def transform_flow() -> dict:
     """Run `dbt build` through prefect-dbt: every model and test is a Prefect task."""
     from airsick_transform.runner import check_raw, environment, has_files
+    from dbt_common.events.base_types import EventLevel
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
     settings = Settings()
@@ -87,13 +95,29 @@ def transform_flow() -> dict:
             project_dir=PROJECT_DIR,
             profiles_dir=PROJECT_DIR,
             target_path=settings.dbt_dir / "target",
+            # Given, not derived from Prefect's level: dbt has no 'warning' level, only 'warn'.
+            log_level=EventLevel.WARN,
         ),
         raise_on_failure=True,
+        disable_assets=True,
     )
     with environment(lakehouse.dbt_environment()):
         dbt.invoke(args)
+    _wait_for_dbt_tasks()
     maintain(lakehouse, timedelta(days=settings.snapshot_retention_days))
     return {"feature_rows": count_rows(lakehouse, "marts.fct_daily_features")}
+
+
+def _wait_for_dbt_tasks(timeout: float = 60) -> None:
+    """Wait for prefect-dbt's per-node task threads to report their final states.
+
+    prefect-dbt 0.7.25 reports each node's task from a daemon thread and returns before they
+    finish; left running, they report after the flow ended and crash the interpreter at exit.
+    """
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name.endswith("(run_task)") and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _markdown(frame) -> str:
@@ -180,11 +204,15 @@ def train_flow(force: bool = False) -> dict:
         f"({report.challenger}) {verdict}**: {report.reason}.\n\n[MLflow run]({report.run_url})",
         description="Backtest scores and the gate's decision",
     )
+    brier = report.table["brier"]
+    scores = {"challenger": report.challenger, "brier": float(brier[report.challenger])}
+    scores |= {name: float(brier[name]) for name in ("base_rate", "oracle") if name in brier}
     return {
         "trained": True,
         "reason": reason,
         "version": report.version,
         "promoted": report.promoted,
+        "scores": scores,
     }
 
 
@@ -215,6 +243,7 @@ def score_flow() -> list[dict]:
                 "date": str(row.predicts_date.date()),
                 "probability": round(float(row.probability), 4),
                 "why": why,
+                "model_version": str(row.model_version),
             }
         )
     create_markdown_artifact(
@@ -245,11 +274,21 @@ def freshness(settings: Settings) -> list[str]:
 def daily_flow() -> dict:
     """Ingest, transform, train when warranted, gate, and score tomorrow."""
     settings = Settings()
-    ingested = ingest_flow()
+    stages = logging.getLogger(STAGE_LOGGER)
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, run):
+        stages.info(name)
+        started = time.perf_counter()
+        result = run()
+        seconds[name] = round(time.perf_counter() - started, 2)
+        return result
+
+    ingested = timed("ingest", ingest_flow)
     stale = freshness(settings)
-    built = transform_flow()
-    trained = train_flow()
-    tomorrow = score_flow()
+    built = timed("transform", transform_flow)
+    trained = timed("train", train_flow)
+    tomorrow = timed("score", score_flow)
     summary = DailySummary(
         places=ingested["places"],
         rows_ingested=ingested["rows"],
@@ -259,8 +298,10 @@ def daily_flow() -> dict:
         retrain_reason=trained["reason"],
         model_version=trained.get("version"),
         promoted=trained.get("promoted"),
+        scores=trained.get("scores", {}),
         tomorrow=tomorrow,
         stale=stale,
+        seconds=seconds,
     )
     for problem in stale:
         get_run_logger().warning("stale: %s", problem)

@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         description="A running Prefect server's API (http://127.0.0.1:4200/api); "
         "default: Prefect's ephemeral mode with its home under HOME/prefect.",
     )
+    prefect_port: int = Field(default=4200, description="Port of the local Prefect server.")
+    daily_cron: str = Field(
+        default="0 18 * * *",
+        description="When the daily flow runs, as cron in the person's first place's timezone.",
+    )
+    app_port: int = Field(default=2718, description="Port of the marimo app.")
 
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
     standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
@@ -228,7 +234,6 @@ class Settings(BaseSettings):
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             # The ephemeral server needs ~20 s on a fresh home and more under load.
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-            "PREFECT_LOGGING_LEVEL": "WARNING",
         }
         if self.prefect_api_url:
             env["PREFECT_API_URL"] = self.prefect_api_url

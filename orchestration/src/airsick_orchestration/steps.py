@@ -9,10 +9,12 @@ import contextlib
 import logging
 import socket
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import requests
 from airsick_ingestion.diary import persona
 from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv
@@ -21,7 +23,7 @@ from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, Ret
 from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_air_quality
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
-from airsick_lakehouse.lakehouse import maintain
+from airsick_lakehouse.lakehouse import count_rows, maintain
 from airsick_serving import batch
 from airsick_serving.batch import Scored
 from airsick_training import train as training
@@ -174,6 +176,27 @@ def standin_healthy(url: str) -> bool:
     try:
         return requests.get(f"{url}/_standin/health", timeout=1).ok
     except requests.RequestException:
+        return False
+
+
+def wait_for_http(url: str, timeout: float = 60) -> bool:
+    """Wait until ``url`` answers 2xx; say whether it did within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).is_success:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def built(settings: Settings) -> bool:
+    """Whether the lakehouse has its feature table (the stack has something to show)."""
+    try:
+        return count_rows(settings.lakehouse, "marts.fct_daily_features") > 0
+    except Exception:  # no catalog yet, or no such table
         return False
 
 

@@ -1,0 +1,365 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium", app_title="airsick: tomorrow's air and you")
+
+with app.setup:
+    import json
+    from datetime import date
+
+    import altair as alt
+    import marimo as mo
+    import pandas as pd
+    from airsick_ingestion.diary.events import SEVERITIES, SYMPTOMS, DiaryError
+    from airsick_orchestration import steps
+    from airsick_orchestration.settings import Settings
+    from airsick_serving.client import AirsickClient, ServingError
+    from airsick_serving.words import chance
+    from airsick_serving.words import reasons as reasons_in_words
+
+    from airsick_notebooks import lake
+
+
+@app.function
+def risk_colour(probability: float) -> str:
+    """Green under 1 in 10, amber under 1 in 3, red above: the card's colour."""
+    if probability < 0.10:
+        return "#2e7d32"
+    if probability < 1 / 3:
+        return "#ef6c00"
+    return "#c62828"
+
+
+@app.function
+def risk_card(place: str, day: date, probability: float, reasons: list[dict], version: str) -> str:
+    """One place's risk for one day as an HTML card: words first, the number, a bar, why."""
+    colour = risk_colour(probability)
+    width = max(2.0, min(100.0, probability * 100))
+    why = reasons_in_words(reasons, top=3)
+    return f"""
+    <div class="airsick-card" style="border:1px solid #ddd;border-left:8px solid {colour};
+         border-radius:10px;padding:14px 18px;min-width:240px;max-width:420px;flex:1">
+      <div style="font-size:0.9rem;color:#555">{place} · {day:%A %d %B}</div>
+      <div style="font-size:2rem;font-weight:700;color:{colour};line-height:1.2">
+        {chance(probability)}</div>
+      <div style="font-size:1rem">{probability:.0%} chance of being sick</div>
+      <div style="background:#eee;border-radius:4px;height:10px;margin:8px 0"
+           role="meter" aria-valuenow="{probability:.3f}" aria-valuemin="0" aria-valuemax="1">
+        <div style="background:{colour};width:{width:.0f}%;height:10px;border-radius:4px"></div>
+      </div>
+      <div style="font-size:0.9rem">Why: {why}.</div>
+      <div style="font-size:0.75rem;color:#777">model version {version}</div>
+    </div>"""
+
+
+@app.function
+def factors_that_raise(reasons: list[dict]) -> list[str]:
+    """The factors that raised tomorrow's risk: the forecast chart highlights these."""
+    return [r["factor"] for r in reasons if r.get("effect", 0) > 0]
+
+
+@app.function
+def forecast_chart(frame: pd.DataFrame, highlight: list[str]) -> alt.Chart:
+    """Hourly forecast, one small panel per variable; the ones that matter in colour."""
+    present = frame.groupby("variable")["value"].transform(lambda v: v.fillna(0).abs().sum() > 0)
+    frame = frame[present]
+    data = frame.assign(
+        matters=frame["variable"].isin(highlight),
+        kind=frame["was_forecast"].map({True: "forecast", False: "measured"}),
+    )[["hour", "variable", "value", "matters", "kind", "place"]]
+    return (
+        alt.Chart(data)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X("hour:T", title=None),
+            y=alt.Y("value:Q", title=None),
+            color=alt.condition(alt.datum.matters, alt.value("#c62828"), alt.value("#9e9e9e")),
+            strokeDash=alt.StrokeDash(
+                "kind:N",
+                scale=alt.Scale(domain=["measured", "forecast"], range=[[1, 0], [5, 3]]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            tooltip=["place", "variable", "hour:T", alt.Tooltip("value:Q", format=".1f")],
+        )
+        .properties(width=280, height=90)
+        .facet(facet=alt.Facet("variable:N", title=None), columns=2)
+        .resolve_scale(y="independent")
+    )
+
+
+@app.function
+def diary_entry(values: dict) -> dict:
+    """The form's values as the diary writer's arguments (the writer validates them)."""
+    sick = values["state"] == "sick"
+    return {
+        "day": values["day"],
+        "sick": sick,
+        "symptoms": list(values["symptoms"]) if sick else None,
+        "severity": values["severity"] if sick and values["severity"] != "-" else None,
+        "note": values["note"].strip() or None,
+        "source": "app",
+    }
+
+
+@app.function
+def hindcast_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Each evening's prediction for the next day, with the days that were sick marked."""
+    base = alt.Chart(frame).encode(x=alt.X("predicts_date:T", title=None))
+    line = base.mark_line(color="#1565c0").encode(
+        y=alt.Y("probability:Q", title="predicted chance", axis=alt.Axis(format="%"))
+    )
+    sick = (
+        base.transform_filter(alt.datum.was_sick)
+        .mark_point(color="#c62828", filled=True, size=40)
+        .encode(y="probability:Q", tooltip=["predicts_date:T", "probability:Q", "model_version"])
+    )
+    return (line + sick).properties(width="container", height=160)
+
+
+@app.function
+def realized_scores(frame: pd.DataFrame) -> dict:
+    """Brier score of the predictions whose outcome is known, and against the base rate."""
+    known = frame.dropna(subset=["was_sick"])
+    if known.empty:
+        return {"days": 0}
+    outcome = known["was_sick"].astype(float)
+    return {
+        "days": len(known),
+        "brier": float(((known["probability"] - outcome) ** 2).mean()),
+        "base_rate_brier": float(((outcome.mean() - outcome) ** 2).mean()),
+    }
+
+
+@app.cell
+def _():
+    settings = Settings()
+    lakehouse = settings.lakehouse
+    client = AirsickClient(settings.serve_url, timeout=(1.0, 10.0), attempts=2)
+    mo.md(
+        f"# How likely am I to be sick tomorrow?\n"
+        f"For **{settings.person}**, from the air where you live and your diary."
+    )
+    return client, lakehouse, settings
+
+
+@app.cell
+def _(client, lakehouse, settings):
+    notices = []
+    tomorrow = pd.DataFrame()
+    try:
+        _rows = lake.scoring_rows(lakehouse, settings.person)
+    except lake.Unavailable as _error:
+        notices.append(f"{_error} The rest of the page still works.")
+        _rows = pd.DataFrame()
+    if not _rows.empty:
+        try:
+            _answers = client.predict(_rows)
+            tomorrow = _rows[["place", "local_date", "predicts_date"]].assign(
+                probability=[a.probability for a in _answers],
+                reasons=[a.reasons for a in _answers],
+                model_version=[a.model_version for a in _answers],
+            )
+        except ServingError:
+            notices.append(
+                "The model server is not answering right now, so these are the last "
+                "predictions the evening run stored (start it with `airsick serve`)."
+            )
+            try:
+                _stored = lake.stored_predictions(lakehouse, settings.person)
+            except lake.Unavailable:
+                _stored = pd.DataFrame()
+            if not _stored.empty:
+                tomorrow = _stored.assign(reasons=_stored["reasons"].map(json.loads))
+    return notices, tomorrow
+
+
+@app.cell
+def _(notices, tomorrow):
+    _first = (
+        tomorrow[tomorrow["predicts_date"] == tomorrow["predicts_date"].min()]
+        if len(tomorrow)
+        else tomorrow
+    )
+    _cards = [
+        mo.Html(
+            risk_card(
+                r.place,
+                pd.Timestamp(r.predicts_date).date(),
+                r.probability,
+                r.reasons,
+                r.model_version,
+            )
+        )
+        for r in _first.itertuples()
+    ]
+    mo.vstack(
+        [
+            *[mo.callout(mo.md(n), kind="warn") for n in notices],
+            mo.md("## Tomorrow"),
+            mo.hstack(_cards, wrap=True, justify="start", gap=1)
+            if _cards
+            else mo.md("Nothing to show yet: run `airsick demo --once` or the daily flow."),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(lakehouse, tomorrow):
+    _highlight = []
+    if len(tomorrow):
+        _first = tomorrow.sort_values("predicts_date").iloc[0]
+        _highlight = factors_that_raise(_first["reasons"])
+    try:
+        _frame = lake.forecast(lakehouse)
+        _forecast_view = (
+            mo.ui.altair_chart(forecast_chart(_frame, _highlight), chart_selection=False)
+            if len(_frame)
+            else mo.md("No forecast in the lake yet.")
+        )
+    except lake.Unavailable as _error:
+        _forecast_view = mo.callout(mo.md(str(_error)), kind="warn")
+    _said = ", ".join(_highlight) if _highlight else "none of them stands out"
+    mo.vstack(
+        [
+            mo.md(
+                f"## The air in the coming days\nIn colour: what raises your risk tomorrow "
+                f"({_said}). Dashed: forecast."
+            ),
+            _forecast_view,
+        ]
+    )
+    return
+
+
+@app.cell
+def _(settings):
+    diary_form = (
+        mo.md(
+            """
+            ## Your diary
+            {day} {state}
+
+            {symptoms} {severity}
+
+            {note}
+            """
+        )
+        .batch(
+            day=mo.ui.date(value=settings.today(), label="Day"),
+            state=mo.ui.radio(options=["well", "sick"], value="well", label="I was", inline=True),
+            symptoms=mo.ui.multiselect(
+                options=sorted(SYMPTOMS), label="Symptoms (if sick)", full_width=True
+            ),
+            severity=mo.ui.dropdown(
+                options=["-", *SEVERITIES.values()], value="-", label="How bad"
+            ),
+            note=mo.ui.text_area(label="Note", placeholder="Anything worth remembering"),
+        )
+        .form(submit_button_label="Log this day", bordered=True)
+    )
+    diary_form
+    return (diary_form,)
+
+
+@app.cell
+def _(diary_form, settings):
+    logged = None
+    if diary_form.value is not None:
+        try:
+            _entry = diary_entry(diary_form.value)
+            _result = steps.log_diary(settings, **_entry)
+            _state = "sick" if _entry["sick"] else "well"
+            logged = mo.callout(
+                mo.md(
+                    f"Logged {_entry['day']} as {_state}."
+                    if _result.written
+                    else f"{_entry['day']} was already logged like this; nothing changed."
+                ),
+                kind="success",
+            )
+        except DiaryError as _error:
+            logged = mo.callout(mo.md(str(_error)), kind="danger")
+        except Exception as _error:
+            logged = mo.callout(
+                mo.md(f"The diary could not be written right now ({_error})."), kind="danger"
+            )
+    logged
+    return (logged,)
+
+
+@app.cell
+def _(lakehouse, logged, settings):
+    _ = logged  # re-read the diary after every entry
+    try:
+        _days = lake.diary(lakehouse, settings.person, days=14)
+        _table = (
+            mo.ui.table(
+                _days.assign(
+                    date=_days["date"].astype(str),
+                    state=_days["sick"].map({True: "sick", False: "well"}),
+                    symptoms=_days["symptoms"].fillna("").str.replace(",", ", "),
+                    severity=_days["severity"].map(SEVERITIES).fillna(""),
+                    note=_days["note"].fillna(""),
+                )[["date", "state", "symptoms", "severity", "note"]],
+                selection=None,
+                show_column_summaries=False,
+                pagination=True,
+                page_size=7,
+                label="The last two weeks",
+            )
+            if len(_days)
+            else mo.md("The diary is empty.")
+        )
+    except lake.Unavailable as _error:
+        _table = mo.callout(mo.md(str(_error)), kind="warn")
+    _table
+    return
+
+
+@app.cell
+def _(lakehouse, settings):
+    _parts = [mo.md("## How the model has done")]
+    try:
+        _past = lake.hindcast(lakehouse, settings.person)
+    except lake.Unavailable as _error:
+        _past = pd.DataFrame()
+        _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
+    if len(_past):
+        _scores = realized_scores(_past)
+        if _scores["days"]:
+            _parts.append(
+                mo.md(
+                    f"Over {_scores['days']} days with a known outcome: Brier score "
+                    f"**{_scores['brier']:.3f}** (lower is better; always saying the usual "
+                    f"rate would score {_scores['base_rate_brier']:.3f})."
+                )
+            )
+        _parts.append(mo.ui.altair_chart(hindcast_chart(_past), chart_selection=False))
+    else:
+        _parts.append(mo.md("No past predictions yet: they appear after the first evenings."))
+    try:
+        _versions = lake.champions(settings.tracking_uri)
+        if len(_versions):
+            _shown = _versions.assign(
+                registered=_versions["registered"].dt.strftime("%Y-%m-%d %H:%M"),
+                champion=_versions["is_champion"].map({True: "current", False: ""}),
+            )[["version", "registered", "decision", "champion", "reason"]]
+            _parts += [
+                mo.md("Model versions and the gate's decisions:"),
+                mo.ui.table(
+                    _shown,
+                    selection=None,
+                    pagination=True,
+                    page_size=5,
+                    show_column_summaries=False,
+                ),
+            ]
+    except lake.Unavailable as _error:
+        _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
+    mo.vstack(_parts)
+    return
+
+
+if __name__ == "__main__":
+    app.run()

@@ -1,0 +1,182 @@
+"""What the notebooks read: the lake (read-only, bound parameters) and the model registry.
+
+Every function returns a DataFrame, empty when there is nothing yet, and raises
+:class:`Unavailable` with one friendly sentence when the lake or registry cannot be read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from airsick_lakehouse import Lakehouse, connect
+
+# The hourly variables the forecast chart shows, under the names the model's reasons use.
+FORECAST_VARIABLES = {
+    "pm2_5": "PM2.5",
+    "pm10": "PM10",
+    "nitrogen_dioxide": "nitrogen dioxide",
+    "ozone": "ozone",
+    "sulphur_dioxide": "sulphur dioxide",
+    "dust": "dust",
+    "uv_index": "UV",
+    "pollen": "pollen",
+}
+POLLEN_COLUMNS = (
+    "alder_pollen",
+    "birch_pollen",
+    "grass_pollen",
+    "mugwort_pollen",
+    "olive_pollen",
+    "ragweed_pollen",
+)
+
+
+class Unavailable(RuntimeError):
+    """The lake or the registry cannot be read right now."""
+
+
+def _query(lakehouse: Lakehouse, sql: str, parameters: list, attach: bool = True) -> pd.DataFrame:
+    try:
+        with connect(lakehouse, read_only=True, attach=attach) as con:
+            return con.execute(sql, parameters).df()
+    except Exception as error:
+        if "does not exist" in str(error) or "No files found" in str(error):
+            return pd.DataFrame()
+        raise Unavailable(
+            f"The lake at {lakehouse.lake_url} cannot be read right now ({type(error).__name__})."
+        ) from error
+
+
+def forecast(lakehouse: Lakehouse, since: datetime | None = None) -> pd.DataFrame:
+    """Hourly air quality from ``since`` (default: 6 hours ago) on, in long form:
+    place, hour (local time), variable (reason name), value."""
+    since = since or datetime.now(UTC) - timedelta(hours=6)
+    pollen = " + ".join(f"coalesce({c}, 0)" for c in POLLEN_COLUMNS)
+    columns = [c for c in FORECAST_VARIABLES if c != "pollen"]
+    wide = _query(
+        lakehouse,
+        f"""
+        select place, place_timezone, hour_utc, was_forecast, {", ".join(columns)},
+               {pollen} as pollen
+        from lake.staging.stg_open_meteo__air_quality
+        where hour_utc >= ?
+        order by place, hour_utc
+        """,
+        [since],
+    )
+    if wide.empty:
+        return wide
+    long = wide.melt(
+        id_vars=["place", "place_timezone", "hour_utc", "was_forecast"],
+        value_vars=list(FORECAST_VARIABLES),
+        var_name="column",
+        value_name="value",
+    )
+    long["variable"] = long["column"].map(FORECAST_VARIABLES)
+    long["hour"] = [
+        ts.tz_convert(zone).tz_localize(None)
+        for ts, zone in zip(long["hour_utc"], long["place_timezone"], strict=True)
+    ]
+    return long.drop(columns=["column"])
+
+
+def scoring_rows(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
+    """The features of the days to score (tomorrow and the forecast days), per place."""
+    return _query(
+        lakehouse,
+        "select * from lake.marts.fct_scoring_features where person = ? order by place, local_date",
+        [person],
+    )
+
+
+def stored_predictions(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
+    """The latest prediction written for each place and day from today on (batch scoring)."""
+    lake = lakehouse.lake_url.rstrip("/")
+    return _query(
+        lakehouse,
+        """
+        select place, predicts_date, probability, reasons, model_version, scored_at
+        from read_parquet(?, union_by_name => true)
+        where person = ? and predicts_date >= current_date
+        qualify row_number() over (
+            partition by place, predicts_date order by scored_at desc) = 1
+        order by place, predicts_date
+        """,
+        [f"{lake}/raw/predictions/*.parquet", person],
+        attach=False,
+    )
+
+
+def diary(lakehouse: Lakehouse, person: str, days: int = 30) -> pd.DataFrame:
+    """The diary's last ``days`` days as recorded (latest entry per day), newest first.
+
+    Read from the raw Parquet, so that an entry logged a moment ago shows at once.
+    """
+    lake = lakehouse.lake_url.rstrip("/")
+    return _query(
+        lakehouse,
+        """
+        select date, sick, symptoms, severity, note, recorded_at, source
+        from read_parquet(?, union_by_name => true)
+        where person = ? and date > current_date - cast(? as integer)
+        qualify row_number() over (partition by date order by recorded_at desc) = 1
+        order by date desc
+        """,
+        [f"{lake}/raw/diary/*.parquet", person, days],
+        attach=False,
+    )
+
+
+def hindcast(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
+    """Each evening-before prediction next to what happened (dbt's fct_hindcast)."""
+    return _query(
+        lakehouse,
+        "select place, predicts_date, probability, model_version, was_sick, squared_error "
+        "from lake.hindcast.fct_hindcast where person = ? order by predicts_date",
+        [person],
+    )
+
+
+def features(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
+    """The labelled daily feature table (the training mart) of one person."""
+    return _query(
+        lakehouse,
+        "select * from lake.marts.fct_daily_features where person = ? order by place, local_date",
+        [person],
+    )
+
+
+def champions(tracking_uri: str, name: str = "airsick") -> pd.DataFrame:
+    """Every registered version with its gate decision; promoted ones with their reign.
+
+    Columns: version, registered, decision, reason, champion_from, champion_until, is_champion.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        versions = client.search_model_versions(f"name = '{name}'")
+        current = client.get_registered_model(name).aliases.get("champion") if versions else None
+    except MlflowException as error:
+        if "RESOURCE_DOES_NOT_EXIST" in str(error.error_code):
+            return pd.DataFrame()
+        raise Unavailable(f"The model registry at {tracking_uri} cannot be read now.") from error
+    except Exception as error:
+        raise Unavailable(f"The model registry at {tracking_uri} cannot be read now.") from error
+    rows = [
+        {
+            "version": int(v.version),
+            "registered": pd.Timestamp(v.creation_timestamp, unit="ms", tz="UTC"),
+            "decision": v.tags.get("decision", "?"),
+            "reason": v.tags.get("decision_reason", ""),
+        }
+        for v in versions
+    ]
+    frame = pd.DataFrame(rows).sort_values("version").reset_index(drop=True)
+    promoted = frame[frame["decision"] == "promoted"]
+    frame["champion_from"] = promoted["registered"]
+    frame["champion_until"] = promoted["registered"].shift(-1)
+    frame["is_champion"] = frame["version"].astype(str) == str(current)
+    return frame
