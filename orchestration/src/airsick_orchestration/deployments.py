@@ -8,7 +8,8 @@ or a person in the UI asks for one, and executes it in a subprocess with this en
 from __future__ import annotations
 
 from prefect import serve as prefect_serve
-from prefect.deployments.runner import RunnerDeployment
+from prefect.deployments.runner import EntrypointType, RunnerDeployment
+from prefect.schedules import Cron
 
 from airsick_orchestration import flows
 from airsick_orchestration.settings import Settings
@@ -19,19 +20,20 @@ TAGS = ["airsick"]
 def deployments(settings: Settings) -> list[RunnerDeployment]:
     """The daily flow on its schedule, and one unscheduled deployment per stage."""
     timezone = settings.place_list[0].timezone
+    # Runs import the flows by module, wherever the package is installed (also in images).
+    common = {"tags": TAGS, "entrypoint_type": EntrypointType.MODULE_PATH, "concurrency_limit": 1}
     daily = flows.daily_flow.to_deployment(
         name="daily",
-        cron=settings.daily_cron,
-        timezone=timezone,
-        tags=TAGS,
+        schedule=Cron(settings.daily_cron, timezone=timezone),
         description=f"Ingest, transform, train when warranted, score tomorrow; "
         f"runs at '{settings.daily_cron}' ({timezone}).",
+        **common,
     )
     stages = [
-        flows.ingest_flow.to_deployment(name="ingest", tags=TAGS),
-        flows.transform_flow.to_deployment(name="transform", tags=TAGS),
-        flows.train_flow.to_deployment(name="train", tags=TAGS),
-        flows.score_flow.to_deployment(name="score", tags=TAGS),
+        flows.ingest_flow.to_deployment(name="ingest", **common),
+        flows.transform_flow.to_deployment(name="transform", **common),
+        flows.train_flow.to_deployment(name="train", **common),
+        flows.score_flow.to_deployment(name="score", **common),
     ]
     return [daily, *stages]
 
