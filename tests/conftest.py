@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,10 +22,14 @@ SHARED_DATA = REPO.parent / "shared" / "data" / "open-meteo"
 NOW = datetime(2026, 5, 20, 18, 0, tzinfo=UTC)
 
 
+# Screenshots and other files a person looks at after a run (CI keeps them).
+ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts"))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).relative_to(REPO / "tests").parts
-        if parts[0] in ("integration", "data"):
+        if parts[0] in ("integration", "data", "browser"):
             item.add_marker(getattr(pytest.mark, parts[0]))
 
 
@@ -109,3 +115,32 @@ def built_demo(demo_settings):
 
     steps.transform(demo_settings)
     return demo_settings
+
+
+def airsick_command(*args: str) -> list[str]:
+    """The airsick CLI as a user runs it, in its own process."""
+    return [sys.executable, "-m", "airsick_orchestration", *args]
+
+
+def process_environment(home: Path, **settings: str) -> dict[str, str]:
+    """A clean environment for an airsick process: only the given AIRSICK_ settings."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AIRSICK_", "AWS_", "PREFECT_"))
+    }
+    env |= {"AIRSICK_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false", **settings}
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory) -> dict:
+    """A home made by `airsick demo --once` from empty (the README's main job), offline.
+
+    Yields the environment its processes use and the first run's output.
+    """
+    home = tmp_path_factory.mktemp("demo-once") / "home"
+    env = process_environment(home, AIRSICK_STANDIN_PORT="0")
+    first = subprocess.run(
+        airsick_command("demo", "--once"), env=env, capture_output=True, text=True, timeout=600
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    return {"home": home, "env": env, "output": first.stdout}

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 from airsick_orchestration.cli import app
 from typer.testing import CliRunner
@@ -128,24 +124,6 @@ def test_bad_setting_is_one_sentence(monkeypatch):
     result = airsick("ingest")
     assert result.exit_code == 1
     assert "Setting FORECAST_DAYS is not valid" in result.output
-
-
-def test_demo_once_from_an_empty_home_then_again(tmp_path):
-    """The README's main job at this stage: offline, persona diary plus air quality."""
-    command = [sys.executable, "-m", "airsick_orchestration", "demo", "--once"]
-    env = {
-        "AIRSICK_HOME": str(tmp_path / "home"),
-        "AIRSICK_STANDIN_PORT": "0",
-        "PATH": "/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-    }
-    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "new entries" in first.stdout and "Ingested" in first.stdout
-    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "Diary: 0 new entries" in second.stdout
-    assert "(0 new hours)" in second.stdout
 
 
 def test_transform_and_docs_commands(demo_settings, monkeypatch, tmp_path):

@@ -138,12 +138,13 @@ def services(settings: Settings, standin: bool = False) -> list[Service]:
     stack += [
         Service(
             "deployments",
-            f"runs the daily flow at '{settings.daily_cron}' and each stage on demand",
+            f"the daily flow at '{settings.daily_cron}', each stage on demand: Prefect UI, "
+            "Deployments",
             [_bin("airsick"), "schedule"],
             settings.prefect_port,
             "AIRSICK_PREFECT_PORT",
             "/api/health",
-            f"http://{HOST}:{settings.prefect_port}/deployments",
+            f"http://{HOST}:{settings.prefect_port}",
             {**shared, **offline},
             ready=_deployments_ready,
         ),

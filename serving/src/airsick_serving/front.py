@@ -138,6 +138,23 @@ def build_app(front: Front) -> Starlette:
             {"name": front.name, "version": front.current.version, "inputs": front.columns}
         )
 
+    async def index(request: Request) -> Response:
+        """Say what this server is and how to use it (a person may open it in a browser)."""
+        return JSONResponse(
+            {
+                "name": front.name,
+                "serving": front.current.version if front.current else None,
+                "waiting": None if front.current else front.waiting_reason,
+                "routes": {
+                    "GET /ping": "200 when a champion is served",
+                    "GET /version": "the MLflow version of the model server",
+                    "GET /airsick/model": "the served version and its input columns",
+                    "POST /invocations": 'score rows: {"dataframe_split": {"columns": [...], '
+                    '"data": [[...]]}}',
+                },
+            }
+        )
+
     async def invocations(request: Request) -> Response:
         backend, client = front.current, front.client
         if backend is None or client is None:
@@ -180,6 +197,7 @@ def build_app(front: Front) -> Starlette:
 
     return Starlette(
         routes=[
+            Route("/", index),
             Route("/ping", ping),
             Route("/health", ping),
             Route("/version", version),
