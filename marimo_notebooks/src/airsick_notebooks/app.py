@@ -59,32 +59,38 @@ def factors_that_raise(reasons: list[dict]) -> list[str]:
 
 
 @app.function
-def forecast_chart(frame: pd.DataFrame, highlight: list[str]) -> alt.Chart:
-    """Hourly forecast, one small panel per variable; the ones that matter in colour."""
+def forecast_charts(frame: pd.DataFrame, highlight: list[str]) -> list[alt.Chart]:
+    """Hourly forecast, one small chart per variable (they wrap to any screen width); the
+    variables that matter come first and in colour; all-zero variables are left out."""
+    frame = frame.reset_index(drop=True)
     present = frame.groupby("variable")["value"].transform(lambda v: v.fillna(0).abs().sum() > 0)
-    frame = frame[present]
-    data = frame.assign(
-        matters=frame["variable"].isin(highlight),
-        kind=frame["was_forecast"].map({True: "forecast", False: "measured"}),
-    )[["hour", "variable", "value", "matters", "kind", "place"]]
-    return (
-        alt.Chart(data)
-        .mark_line(strokeWidth=2)
-        .encode(
-            x=alt.X("hour:T", title=None),
-            y=alt.Y("value:Q", title=None),
-            color=alt.condition(alt.datum.matters, alt.value("#c62828"), alt.value("#9e9e9e")),
-            strokeDash=alt.StrokeDash(
-                "kind:N",
-                scale=alt.Scale(domain=["measured", "forecast"], range=[[1, 0], [5, 3]]),
-                legend=alt.Legend(title=None, orient="top"),
-            ),
-            tooltip=["place", "variable", "hour:T", alt.Tooltip("value:Q", format=".1f")],
+    data = frame[present].copy()
+    data["kind"] = data["was_forecast"].map({True: "forecast", False: "measured"})
+    data = data[["hour", "variable", "value", "kind", "place"]]
+    order = sorted(data["variable"].unique(), key=lambda v: (v not in highlight, v))
+    charts = []
+    for index, variable in enumerate(order):
+        matters = variable in highlight
+        legend = alt.Legend(title=None, orient="top") if index == 0 else None
+        charts.append(
+            alt.Chart(data[data["variable"] == variable], title=variable)
+            .mark_line(
+                strokeWidth=2.5 if matters else 1.5, color="#c62828" if matters else "#757575"
+            )
+            .encode(
+                x=alt.X("hour:T", title=None, axis=alt.Axis(format="%a %d", tickCount="day")),
+                y=alt.Y("value:Q", title=None),
+                strokeDash=alt.StrokeDash(
+                    "kind:N",
+                    scale=alt.Scale(domain=["measured", "forecast"], range=[[1, 0], [5, 3]]),
+                    legend=legend,
+                ),
+                detail="place:N",
+                tooltip=["place", "hour:T", alt.Tooltip("value:Q", format=".1f")],
+            )
+            .properties(width=280, height=110)
         )
-        .properties(width=280, height=90)
-        .facet(facet=alt.Facet("variable:N", title=None), columns=2)
-        .resolve_scale(y="independent")
-    )
+    return charts
 
 
 @app.function
@@ -213,7 +219,14 @@ def _(lakehouse, tomorrow):
     try:
         _frame = lake.forecast(lakehouse)
         _forecast_view = (
-            mo.ui.altair_chart(forecast_chart(_frame, _highlight), chart_selection=False)
+            mo.hstack(
+                [
+                    mo.ui.altair_chart(_chart, chart_selection=False, legend_selection=False)
+                    for _chart in forecast_charts(_frame, _highlight)
+                ],
+                wrap=True,
+                justify="start",
+            )
             if len(_frame)
             else mo.md("No forecast in the lake yet.")
         )

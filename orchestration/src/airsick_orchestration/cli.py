@@ -84,14 +84,17 @@ def main_callback(
         bool, typer.Option("--verbose", "-v", help="Log what each step does.")
     ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        # Libraries' loggers (Prefect's at INFO) reach these handlers whatever their own level.
+        handler.setLevel(level)
     if not verbose:
         # MLflow narrates every step at INFO and WARNING; the summary says what matters.
         logging.getLogger("mlflow").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", module="mlflow")
+        # Raised where a model's class is rebuilt on load; our signature is explicit.
+        warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 
 
 @app.command()

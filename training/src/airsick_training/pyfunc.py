@@ -20,6 +20,10 @@ from airsick_training.features import INPUT_COLUMNS, inputs
 class AirsickModel(mlflow.pyfunc.PythonModel):
     """Wrap a fitted model: output the probability of being sick tomorrow and the reasons."""
 
+    # The signature is explicit (one float64 tensor); MLflow's type-hint inference, and its
+    # warning that predict has no type hints, do not apply.
+    _skip_type_hint_validation = True
+
     def __init__(self, model, reference: np.ndarray, recipe: dict) -> None:
         self.model = model
         self.reference = reference

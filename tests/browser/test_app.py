@@ -1,0 +1,168 @@
+"""The marimo app in a real browser (Playwright driving Debian's Chromium).
+
+The app runs as `airsick app` against the demo home, next to `airsick serve`: it shows a
+real prediction from the model server, writes the diary through its form, and says so in
+one line when the model server is down. Screenshots at 1280 and 390 px go to test-artifacts.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+
+from tests.conftest import ARTIFACTS, airsick_command, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WIDTHS = {"laptop": 1280, "phone": 390}
+
+
+def wait_until(url: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def running(demo_home, tmp_path_factory):
+    """`airsick serve` and `airsick app` on free ports; yields their URLs and processes."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    env = {
+        **demo_home["env"],
+        "AIRSICK_SERVE_PORT": str(free_port()),
+        "AIRSICK_APP_PORT": str(free_port()),
+    }
+    logs = tmp_path_factory.mktemp("browser-logs")
+    model = subprocess.Popen(
+        airsick_command("serve"), env=env, stdout=(logs / "serve.log").open("w"), stderr=-2
+    )
+    app = subprocess.Popen(
+        airsick_command("app"), env=env, stdout=(logs / "app.log").open("w"), stderr=-2
+    )
+    model_url = f"http://127.0.0.1:{env['AIRSICK_SERVE_PORT']}"
+    app_url = f"http://127.0.0.1:{env['AIRSICK_APP_PORT']}"
+    try:
+        wait_until(f"{model_url}/ping")
+        wait_until(f"{app_url}/health")
+        yield {"model": model_url, "app": app_url, "model_process": model, "env": env}
+    finally:
+        for process in (app, model):
+            process.terminate()
+            process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+def open_app(browser, url: str, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 2600})
+    page.goto(url)
+    # Cells arrive over a websocket: wait for the last section's heading and its content.
+    page.get_by_role("heading", name="How the model has done").wait_for(timeout=120_000)
+    page.get_by_text("chance of being sick").first.wait_for(timeout=120_000)
+    return page
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.wait_for_timeout(1500)  # let the charts draw
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_the_app_shows_the_model_servers_prediction_at_both_widths(running, browser):
+    from airsick_lakehouse import connect
+    from airsick_orchestration.settings import Settings
+    from airsick_serving.client import AirsickClient
+
+    settings = Settings(home=running["env"]["AIRSICK_HOME"])
+    with connect(settings.lakehouse) as con:
+        rows = con.execute(
+            "select * from lake.marts.fct_scoring_features order by local_date limit 1"
+        ).df()
+    (expected,) = AirsickClient(running["model"]).predict(rows)
+    for name, width in WIDTHS.items():
+        page = open_app(browser, running["app"], width)
+        text = page.inner_text("body")
+        assert f"{expected.probability:.0%} chance of being sick" in text
+        assert f"model version {expected.model_version}" in text
+        assert "not answering" not in text
+        assert "The air in the coming days" in text
+        # The form lives in marimo's shadow DOM, out of inner_text's reach: locate it.
+        assert page.get_by_role("button", name="Log this day").is_visible()
+        # Nothing runs off the side of a phone.
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width + 1, f"{overflow} px wide at {width} px"
+        assert screenshot(page, f"app-{name}").stat().st_size > 20_000
+        page.close()
+
+
+def test_logging_a_day_through_the_form_lands_in_the_lake(running, browser):
+    page = open_app(browser, running["app"], WIDTHS["laptop"])
+    note = f"browser test {time.time_ns()}"
+    page.get_by_role("radio", name="sick").check()
+    page.locator("select").filter(has_text="moderate").select_option("mild")
+    page.get_by_placeholder("Anything worth remembering").fill(note)
+    page.get_by_role("button", name="Log this day").click()
+    page.get_by_text(" as sick.").wait_for(timeout=60_000)
+    page.get_by_text(note).first.wait_for(timeout=60_000)  # at once in the history
+    screenshot(page, "app-diary-logged")
+    page.close()
+
+    lake = Path(running["env"]["AIRSICK_HOME"]) / "lake" / "raw" / "diary" / "*.parquet"
+    written = duckdb.sql(
+        f"select date, sick, severity, source from read_parquet('{lake}') where note = ?",
+        params=[note],
+    ).fetchall()
+    assert len(written) == 1
+    day, sick, severity, source = written[0]
+    assert sick and severity == 1 and source == "app" and day <= date.today()
+
+
+def test_a_stopped_model_server_gets_one_friendly_line_and_the_rest_works(running, browser):
+    running["model_process"].terminate()
+    running["model_process"].wait(timeout=60)
+    page = browser.new_page(viewport={"width": WIDTHS["phone"], "height": 2600})
+    page.goto(running["app"])
+    page.get_by_text("The model server is not answering").wait_for(timeout=120_000)
+    page.get_by_role("heading", name="How the model has done").wait_for(timeout=120_000)
+    text = page.inner_text("body")
+    # The last stored predictions stand in, and the other sections still work.
+    assert "chance of being sick" in text
+    assert page.get_by_role("button", name="Log this day").is_visible()
+    assert page.get_by_text("not answering").count() == 1
+    screenshot(page, "app-model-server-down-phone")
+    page.close()
