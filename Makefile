@@ -8,7 +8,7 @@ help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: ## Install uv if missing, then every component from uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv==0.13.9
 	$(UV) sync --frozen
 
 demo: install ## Set up and run the main job: the whole pipeline offline for the demo persona

@@ -381,6 +381,9 @@ def schedule() -> None:
 
 @app.command("app")
 def app_command(
+    host: Annotated[str, typer.Option(help="Address (0.0.0.0 only inside a container).")] = (
+        "127.0.0.1"
+    ),
     port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_APP_PORT).")] = None,
 ) -> None:
     """Run the marimo app in the browser: tomorrow's risk and why, the forecast, the diary,
@@ -389,13 +392,10 @@ def app_command(
 
     settings = _settings()
     port = settings.app_port if port is None else port
-    if not steps.port_free("127.0.0.1", port):
+    if not steps.port_free(host, port):
         _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_APP_PORT.")
     marimo = str(Path(sys.executable).parent / "marimo")
-    os.execv(
-        marimo,
-        [marimo, "run", str(APP), "--headless", "--host", "127.0.0.1", "--port", str(port)],
-    )
+    os.execv(marimo, [marimo, "run", str(APP), "--headless", "--host", host, "--port", str(port)])
 
 
 @app.command()
@@ -452,6 +452,9 @@ def _bring_up(settings: Settings, standin: bool) -> None:
 @app.command()
 def docs(
     serve: Annotated[bool, typer.Option(help="Serve the site until Ctrl-C.")] = True,
+    host: Annotated[str, typer.Option(help="Address (0.0.0.0 only inside a container).")] = (
+        "127.0.0.1"
+    ),
     port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_DOCS_PORT).")] = None,
 ) -> None:
     """Generate the dbt docs site (models, columns, tests, lineage) and serve it on 127.0.0.1."""
@@ -466,7 +469,7 @@ def docs(
         return
     from airsick_transform.docs import DocsServer
 
-    server = DocsServer(page, "127.0.0.1", settings.docs_port if port is None else port)
+    server = DocsServer(page, host, settings.docs_port if port is None else port)
     console.print(f"dbt docs on {server.url}  (Ctrl-C stops it)")
     try:
         server.serve_forever()

@@ -30,9 +30,11 @@ IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 # The retrain rule: a new model is trained when there is no champion, when at least this many
 # days have got a label since the champion's data ended, or when the air has drifted.
 RETRAIN_AFTER_NEW_LABELS = 7
-# Population stability index of the last 28 days' PM2.5 against the same season (±30 days of
-# the year) before the champion's data ended.
+# Population stability index of PM2.5 on the days since the champion's data ended (at most
+# the last 28, at least 7 of them) against the same season (±30 days of the year) in the
+# champion's own data: the air the model now meets against the air it learnt from.
 DRIFT_THRESHOLD = 0.25
+DRIFT_MIN_DAYS = 7
 STALE_AIR_HOURS = 36
 STALE_DIARY_DAYS = 2
 # The daily flow names each stage here as it starts (the CLI shows it as progress).
@@ -138,11 +140,12 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
     run = MlflowClient(tracking_uri=settings.tracking_uri).get_run(champion.run_id)
     trained_until = datetime.fromisoformat(run.data.params["date_to"]).date()
     with connect(settings.lakehouse) as con:
-        new_labels, drift = con.execute(
+        new_labels, new_days, drift = con.execute(
             """
             with recent as (
-                select pm2_5_mean from lake.marts.fct_daily_features
-                where local_date > current_date - 28
+                select local_date, pm2_5_mean from lake.marts.fct_daily_features
+                where local_date > greatest(?, current_date - 28)
+                  and local_date <= current_date
             ), past as (
                 -- The same season in earlier years: the air always changes with the seasons,
                 -- which is not drift.
@@ -170,14 +173,20 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
             select
                 (select count(sick_next_day) from lake.marts.fct_daily_features
                  where local_date > ?),
+                (select count(distinct local_date) from recent),
                 (select sum((r - p) * ln(r / p)) from shares)
             """,
-            [trained_until, trained_until],
+            [trained_until, trained_until, trained_until],
         ).fetchone()
     if new_labels >= RETRAIN_AFTER_NEW_LABELS:
         return True, f"{new_labels} days got a label since the champion's data ended"
+    if new_days < DRIFT_MIN_DAYS:
+        return False, (
+            f"only {new_labels} new labelled days, and {new_days} new days are too few to "
+            "measure drift"
+        )
     if drift is not None and drift > DRIFT_THRESHOLD:
-        return True, f"PM2.5 of the last 28 days drifted (PSI {drift:.2f})"
+        return True, f"PM2.5 of the {new_days} new days drifted (PSI {drift:.2f})"
     return False, f"only {new_labels} new labelled days and no drift (PSI {drift or 0:.2f})"
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from airsick_lakehouse.lakehouse import Lakehouse, count_rows, has_files
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
+# The dbt project: transform/dbt in a checkout; packaged inside the wheel (images).
+_PACKAGED = Path(__file__).resolve().parent / "dbt"
+PROJECT_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[2] / "dbt"
 FEATURES = "marts.fct_daily_features"
 SCORING = "marts.fct_scoring_features"
 

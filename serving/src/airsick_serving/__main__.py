@@ -1,0 +1,41 @@
+"""`python -m airsick_serving`: the model server on its own, as its container runs it.
+
+`airsick serve` does the same from the airsick settings; this entry point needs only the
+serving component, so the model server's image carries nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from airsick_serving.front import serve
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m airsick_serving",
+        description="Serve models:/airsick@champion over HTTP, following promotions.",
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        default=os.environ.get("MLFLOW_TRACKING_URI"),
+        help="MLflow tracking and registry URI (default: $MLFLOW_TRACKING_URI).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+    parser.add_argument("--port", type=int, default=5001, help="Port to listen on.")
+    parser.add_argument(
+        "--logs", type=Path, default=Path.home() / "logs", help="Folder for the backends' logs."
+    )
+    parser.add_argument(
+        "--poll-seconds", type=float, default=5.0, help="How often to look for a new champion."
+    )
+    args = parser.parse_args()
+    if not args.tracking_uri:
+        parser.error("give --tracking-uri or set MLFLOW_TRACKING_URI to the registry's URI")
+    serve(args.tracking_uri, args.host, args.port, args.logs, args.poll_seconds)
+
+
+if __name__ == "__main__":
+    main()

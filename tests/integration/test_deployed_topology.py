@@ -1,0 +1,248 @@
+"""compose.yml's topology with its real processes, natively on loopback (no Docker here).
+
+PostgreSQL from Debian's packages, set up by compose's own init script (one database and
+owner each for Prefect, MLflow and the DuckLake catalog); moto's S3 server in MinIO's place
+with the same buckets; `mlflow server` on Postgres with artifacts on S3; `prefect server`
+on Postgres. The daily flow then runs against them with the deployed settings, and the
+lake, the registry and the predictions are checked where compose would keep them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+from tests.conftest import REPO, airsick_command, free_port, process_environment
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PASSWORDS = {
+    "PREFECT_DB_PASSWORD": "prefect-test-password",
+    "MLFLOW_DB_PASSWORD": "mlflow-test-password",
+    "DUCKLAKE_DB_PASSWORD": "ducklake-test-password",
+}
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[int]:
+    """A throwaway PostgreSQL cluster on a free loopback port, set up by deploy/postgres."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="airsick-pg-"))
+    root.chmod(0o755)
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    (root / "sock").mkdir()
+    (root / "superuser").write_text("postgres-test-password\n")
+    if as_postgres:
+        shutil.chown(root, "postgres")
+        for path in root.iterdir():
+            shutil.chown(path, "postgres")
+    port = free_port()
+    subprocess.run(
+        [
+            *as_postgres,
+            str(PG_BIN / "initdb"),
+            "--pgdata",
+            str(root / "data"),
+            "--username",
+            "postgres",
+            "--pwfile",
+            str(root / "superuser"),
+            "--auth-local",
+            "trust",
+            "--auth-host",
+            "scram-sha-256",
+            "--encoding",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root / 'sock'} -c listen_addresses=127.0.0.1"
+    pg_ctl = [*as_postgres, str(PG_BIN / "pg_ctl"), "--pgdata", str(root / "data")]
+    subprocess.run(
+        [*pg_ctl, "--log", str(root / "log"), "--options", options, "--wait", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        # The very script the postgres image runs on an empty volume.
+        subprocess.run(
+            ["sh", str(REPO / "deploy" / "postgres" / "init.sh")],
+            env={
+                "PATH": os.environ["PATH"],
+                "PGHOST": str(root / "sock"),
+                "PGPORT": str(port),
+                "POSTGRES_USER": "postgres",
+                **PASSWORDS,
+            },
+            check=True,
+            capture_output=True,
+        )
+        yield port
+    finally:
+        subprocess.run([*pg_ctl, "--mode", "fast", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{url} exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise AssertionError(f"{url} not healthy within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def keys(s3, bucket: str, prefix: str) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
+    from airsick_ingestion.standin.server import StandIn
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=moto_s3["AWS_ENDPOINT_URL"],
+        aws_access_key_id=moto_s3["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=moto_s3["AWS_SECRET_ACCESS_KEY"],
+        region_name=moto_s3["AWS_REGION"],
+    )
+    s3.create_bucket(Bucket="mlflow")  # the lake bucket exists already, like minio-init's
+    bin_dir = Path(sys.executable).parent
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str, command: list[str], env: dict[str, str]) -> tuple[Path, int]:
+        log = tmp_path / f"{name}.log"
+        processes.append(
+            subprocess.Popen(
+                command,
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        return log
+
+    with postgres() as pg_port, StandIn() as standin:
+        try:
+            mlflow_port, prefect_port = free_port(), free_port()
+            base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PREFECT_"))}
+            mlflow_log = start(
+                "mlflow",
+                [
+                    str(bin_dir / "mlflow"),
+                    "server",
+                    "--backend-store-uri",
+                    f"postgresql://mlflow:{PASSWORDS['MLFLOW_DB_PASSWORD']}"
+                    f"@127.0.0.1:{pg_port}/mlflow",
+                    "--artifacts-destination",
+                    "s3://mlflow/artifacts",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(mlflow_port),
+                    "--workers",
+                    "1",
+                ],
+                base | moto_s3 | {"MLFLOW_S3_ENDPOINT_URL": moto_s3["AWS_ENDPOINT_URL"]},
+            )
+            prefect_log = start(
+                "prefect",
+                [
+                    str(bin_dir / "prefect"),
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(prefect_port),
+                ],
+                base
+                | {
+                    "PREFECT_HOME": str(tmp_path / "prefect"),
+                    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                    "PREFECT_API_DATABASE_CONNECTION_URL": "postgresql+asyncpg://prefect:"
+                    f"{PASSWORDS['PREFECT_DB_PASSWORD']}@127.0.0.1:{pg_port}/prefect",
+                },
+            )
+            mlflow, prefect = f"http://127.0.0.1:{mlflow_port}", f"http://127.0.0.1:{prefect_port}"
+            wait_healthy(f"{mlflow}/health", processes[0], mlflow_log)
+            wait_healthy(f"{prefect}/api/health", processes[1], prefect_log)
+
+            # The deployments' settings in compose.yml, with loopback addresses.
+            env = process_environment(
+                tmp_path / "home",
+                AIRSICK_LAKE_URL="s3://lake/airsick",
+                AIRSICK_DUCKLAKE_CATALOG=f"postgres:dbname=ducklake host=127.0.0.1 "
+                f"port={pg_port} user=ducklake password={PASSWORDS['DUCKLAKE_DB_PASSWORD']}",
+                AIRSICK_MLFLOW_TRACKING_URI=mlflow,
+                AIRSICK_PREFECT_API_URL=f"{prefect}/api",
+                AIRSICK_OPEN_METEO_URL=standin.url,
+                AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
+                **moto_s3,
+            )
+            for command in (("diary", "persona"), ("run", "daily")):
+                done = subprocess.run(
+                    airsick_command(*command),
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=900,
+                )
+                assert done.returncode == 0, done.stdout + done.stderr
+
+            # The lake: raw Parquet, the DuckLake's feature tables, tomorrow's predictions.
+            assert keys(s3, "lake", "airsick/raw/air_quality/")
+            assert keys(s3, "lake", "airsick/raw/diary/")
+            assert [k for k in keys(s3, "lake", "airsick/warehouse/") if k.endswith(".parquet")]
+            assert keys(s3, "lake", "airsick/raw/predictions/")
+            # The registry: a champion in Postgres, its artifacts in S3 through the server.
+            champion = (
+                httpx.get(
+                    f"{mlflow}/api/2.0/mlflow/registered-models/alias",
+                    params={"name": "airsick", "alias": "champion"},
+                )
+                .raise_for_status()
+                .json()["model_version"]
+            )
+            assert champion["version"] == "1"
+            assert [k for k in keys(s3, "mlflow", "artifacts/") if k.endswith("MLmodel")]
+            # Prefect kept the runs in Postgres.
+            runs = (
+                httpx.post(
+                    f"{prefect}/api/flow_runs/filter",
+                    json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
+                )
+                .raise_for_status()
+                .json()
+            )
+            assert {"daily", "ingest", "transform", "train", "score"} <= {
+                httpx.get(f"{prefect}/api/flows/{r['flow_id']}").json()["name"] for r in runs
+            }
+        finally:
+            for process in processes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, 15)
+            for process in processes:
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, 9)
