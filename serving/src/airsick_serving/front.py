@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import aiohttp
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -47,7 +47,7 @@ class Front:
     poll_seconds: float = 5.0
     current: Backend | None = None
     columns: list[str] = field(default_factory=list)
-    client: httpx.AsyncClient | None = None
+    client: aiohttp.ClientSession | None = None
     waiting_reason: str = "starting"
     switches: int = 0
 
@@ -87,8 +87,11 @@ class Front:
             log.error("%s", self.waiting_reason)
             return
         old, old_client = self.current, self.client
-        self.client = httpx.AsyncClient(
-            base_url=backend.url, timeout=30, limits=httpx.Limits(max_keepalive_connections=64)
+        # aiohttp's C-accelerated client: the hop to the backend costs least.
+        self.client = aiohttp.ClientSession(
+            base_url=backend.url,
+            timeout=aiohttp.ClientTimeout(total=30),
+            connector=aiohttp.TCPConnector(limit=64),
         )
         self.current, self.columns = backend, columns
         self.switches += 1
@@ -96,11 +99,11 @@ class Front:
         if old is not None:
             await asyncio.to_thread(old.stop)
             if old_client is not None:
-                await old_client.aclose()
+                await old_client.close()
 
     async def close(self) -> None:
         if self.client is not None:
-            await self.client.aclose()
+            await self.client.close()
         if self.current is not None:
             await asyncio.to_thread(self.current.stop, 5)
 
@@ -126,9 +129,10 @@ def build_app(front: Front) -> Starlette:
     async def version(request: Request) -> Response:
         if front.current is None:
             return unavailable()
-        answer = await front.client.get("/version")
+        async with front.client.get("/version") as answer:
+            content = await answer.read()
         return Response(
-            answer.content, media_type="text/plain", headers={VERSION_HEADER: front.current.version}
+            content, media_type="text/plain", headers={VERSION_HEADER: front.current.version}
         )
 
     async def model(request: Request) -> Response:
@@ -165,26 +169,29 @@ def build_app(front: Front) -> Starlette:
             return _error(invalid.status, invalid.message)
         backend.in_flight += 1
         try:
-            answer = await client.post(
+            async with client.post(
                 "/invocations",
-                content=json.dumps(body),
+                data=orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY),
                 headers={"Content-Type": "application/json"},
-            )
-        except httpx.HTTPError as error:
+            ) as answer:
+                status, content = answer.status, await answer.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
             return _error(
                 503, f"The model server did not answer ({type(error).__name__}); retry in a moment."
             )
         finally:
             backend.in_flight -= 1
-        if answer.status_code >= 500:
-            return _error(502, f"The model server failed: {answer.text[:300]}")
-        if answer.status_code >= 400:
-            return Response(
-                answer.content, status_code=answer.status_code, media_type="application/json"
-            )
-        result = answer.json()
+        if status >= 500:
+            return _error(502, f"The model server failed: {content[:300].decode(errors='replace')}")
+        if status >= 400:
+            return Response(content, status_code=status, media_type="application/json")
+        result = orjson.loads(content)
         result["model_version"] = backend.version
-        return JSONResponse(result, headers={VERSION_HEADER: backend.version})
+        return Response(
+            orjson.dumps(result),
+            media_type="application/json",
+            headers={VERSION_HEADER: backend.version},
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
