@@ -138,7 +138,10 @@ def test_logging_a_day_through_the_form_lands_in_the_lake(running, browser):
     page.get_by_placeholder("Anything worth remembering").fill(note)
     page.get_by_role("button", name="Log this day").click()
     page.get_by_text(" as sick.").wait_for(timeout=60_000)
-    page.get_by_text(note).first.wait_for(timeout=60_000)  # at once in the history
+    # At once in the history table (not only in the form's own text box).
+    page.locator("td", has_text=note).first.wait_for(timeout=60_000)
+    row = page.locator("tr", has_text=note).first.inner_text()
+    assert "sick" in row and "mild" in row
     screenshot(page, "app-diary-logged")
     page.close()
 

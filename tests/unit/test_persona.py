@@ -47,3 +47,13 @@ def test_diary_events_match_the_days():
     assert [e.date for e in events] == [d.date for d in days]
     assert all((e.severity is not None) == e.sick for e in events)
     assert all(e.symptoms for e in events if e.sick)
+
+
+def test_an_entry_is_never_recorded_in_the_future():
+    from datetime import UTC, datetime
+
+    days = persona.simulate(HOME, date(2025, 1, 30), date(2025, 1, 31), seed=7)
+    now = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)
+    events = persona.diary_events("demo", days, seed=7, now=now)
+    assert events[0].recorded_at == datetime(2025, 1, 30, 20, 0, tzinfo=UTC)
+    assert events[1].recorded_at == now  # today's evening has not come yet

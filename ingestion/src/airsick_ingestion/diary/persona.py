@@ -123,8 +123,13 @@ def simulate(place: Place, first: date, last: date, seed: int) -> list[PersonaDa
     return days
 
 
-def diary_events(person: str, days: list[PersonaDay], seed: int) -> list[DiaryEvent]:
-    """Write the persona's diary: one event per day, recorded that evening."""
+def diary_events(
+    person: str, days: list[PersonaDay], seed: int, now: datetime | None = None
+) -> list[DiaryEvent]:
+    """Write the persona's diary: one event per day, recorded that evening (or now, for a
+    day whose evening has not come: an entry is never recorded in the future, so a person
+    correcting today in the app or the CLI has the latest word)."""
+    now = now or datetime.now(UTC)
     events = []
     for day in days:
         symptoms: tuple[str, ...] = ()
@@ -143,7 +148,7 @@ def diary_events(person: str, days: list[PersonaDay], seed: int) -> list[DiaryEv
                 sick=day.sick,
                 symptoms=symptoms,
                 severity=severity,
-                recorded_at=datetime.combine(day.date, time(20, 0), UTC),
+                recorded_at=min(datetime.combine(day.date, time(20, 0), UTC), now),
                 source="persona",
             )
         )
