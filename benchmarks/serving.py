@@ -13,6 +13,7 @@ throughput at least two thirds of the trivial model's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -98,21 +99,16 @@ def start(settings, tracking_uri: str) -> tuple[subprocess.Popen, str]:
 
 
 def rss_mb(process: subprocess.Popen) -> float:
-    """Resident memory of the server's whole process group (front and model server)."""
+    """Resident memory of the server and every process under it: the front, `mlflow models
+    serve` (its own session, so not in the front's process group) and its workers."""
+    import psutil
+
+    root = psutil.Process(process.pid)
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getpgid(int(entry.name)) != process.pid:
-                continue
-            status = (entry / "status").read_text()
-        except (OSError, ProcessLookupError):
-            continue
-        total += int(
-            next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
-        )
-    return total / 1024
+    for member in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += member.memory_info().rss
+    return total / 2**20
 
 
 def load(url: str, body_file: str, clients: int, seconds: float) -> dict:
