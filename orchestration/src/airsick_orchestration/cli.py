@@ -20,7 +20,7 @@ from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_ingestion.places import Place, PlaceError, parse_place
 from airsick_serving.batch import ScoringError
-from airsick_serving.words import chance, reasons
+from airsick_serving.words import chance, personal, reasons
 from airsick_training.data import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
@@ -219,8 +219,14 @@ def train() -> None:
             report = steps.train(settings, progress=lambda m: status.update(f"training: {m}…"))
     except DatasetError as error:
         _fail(str(error))
+    if report.folds == 0:
+        verdict = "promoted to @champion" if report.promoted else "stays @challenger"
+        console.print(f"Version {report.version} ({report.challenger}) {verdict}: {report.reason}.")
+        console.print(f"MLflow run: {report.run_url}")
+        return
     table = Table(
-        title=f"Walk-forward backtest: {report.rows:,} days, {report.folds} monthly folds"
+        title=f"Walk-forward backtest: {report.labelled_days:,} labelled days, "
+        f"{report.folds} {report.fold_kind} folds"
     )
     table.add_column("model")
     for metric in ("ROC AUC", "PR AUC", "Brier", "log loss", "calib. error"):
@@ -285,7 +291,8 @@ def _print_predictions(scored) -> None:
         day = row.predicts_date.strftime("%a %d %b")
         console.print(
             f"{row.place}: {day}, {chance(row.probability)} ({row.probability:.0%}) chance of "
-            f"being sick; model v{row.model_version}; {reasons(json.loads(row.reasons))}."
+            f"being sick; {reasons(json.loads(row.reasons))}; model v{row.model_version}, "
+            f"{personal(int(getattr(row, 'evidence_days', 0)))}."
         )
     console.print(f"{len(rows)} predictions ({scored.via}) written to {scored.path}")
 
@@ -300,7 +307,11 @@ def _use_prefect(settings: Settings) -> None:
     Runs still send every log line to Prefect (the UI shows them); only the terminal is
     spared the duplicate.
     """
-    os.environ.update(settings.prefect_environment())
+    environment = settings.prefect_environment()
+    # On a fresh home the ephemeral server cannot create its database in a missing folder,
+    # and waits for itself until it times out: make the folder first.
+    Path(environment["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    os.environ.update(environment)
     if not logging.getLogger().isEnabledFor(logging.INFO):
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
@@ -643,10 +654,16 @@ def _print_daily(summary: dict) -> None:
     if summary["trained"]:
         verdict = "promoted to @champion" if summary["promoted"] else "stays @challenger"
         scores = summary["scores"]
-        oracle = f", oracle {scores['oracle']:.3f}" if "oracle" in scores else ""
+        name = scores["challenger"]
+        if "brier" in scores:
+            oracle = f", oracle {scores['oracle']:.3f}" if "oracle" in scores else ""
+            result = (
+                f"{name} Brier {scores['brier']:.3f} (base rate {scores['base_rate']:.3f}{oracle})"
+            )
+        else:
+            result = f"{name}, from {scores.get('labelled_days', 0)} labelled days"
         console.print(
-            f"Trained because {summary['retrain_reason']}: {scores['challenger']} Brier "
-            f"{scores['brier']:.3f} (base rate {scores['base_rate']:.3f}{oracle}); version "
+            f"Trained because {summary['retrain_reason']}: {result}; version "
             f"{summary['model_version']} {verdict} ({seconds['train']:.1f} s)."
         )
     else:
@@ -655,8 +672,11 @@ def _print_daily(summary: dict) -> None:
         day = date.fromisoformat(row["date"]).strftime("%a %d %b")
         console.print(
             f"{row['place']}: {day}, {chance(row['probability'])} ({row['probability']:.0%}) "
-            f"chance of being sick; model v{row['model_version']}; {row['why']}."
+            f"chance of being sick; {row['why']}; model v{row['model_version']}, "
+            f"{personal(int(row.get('evidence_days', 0)))}."
         )
+    for note in summary.get("skipped", []):
+        err.print(f"[cyan]note:[/] {note}")
     for problem in summary["stale"]:
         err.print(f"[yellow]stale:[/] {problem}")
 

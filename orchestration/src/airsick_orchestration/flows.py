@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from airsick_ingestion.places import Place
 from airsick_lakehouse import connect, maintain
+from airsick_lakehouse.lakehouse import has_files
 from airsick_serving import registry
-from airsick_serving.words import chance
+from airsick_serving.words import chance, personal
 from airsick_serving.words import reasons as reasons_in_words
-from airsick_transform.runner import PROJECT_DIR, count_rows
+from airsick_transform.runner import PROJECT_DIR, count_rows, data_report
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
@@ -56,6 +57,7 @@ class DailySummary:
     scores: dict[str, float | str]
     tomorrow: list[dict]
     stale: list[str]
+    skipped: list[str]  # what the build set aside or found missing, one sentence each
     seconds: dict[str, float]  # wall time of each stage's flow, Prefect's bookkeeping included
 
 
@@ -80,7 +82,7 @@ def ingest_flow() -> dict:
 @flow(name="transform", log_prints=True)
 def transform_flow() -> dict:
     """Run `dbt build` through prefect-dbt: every model and test is a Prefect task."""
-    from airsick_transform.runner import check_raw, environment, has_files
+    from airsick_transform.runner import build_vars, check_raw, environment, has_files
     from dbt_common.events.base_types import EventLevel
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
@@ -88,7 +90,7 @@ def transform_flow() -> dict:
     lakehouse = settings.lakehouse
     check_raw(lakehouse)
     lakehouse.prepare()
-    variables = json.dumps({"person": settings.person, "today": settings.today().isoformat()})
+    variables = json.dumps(build_vars(lakehouse, settings.person, settings.today()))
     args = ["build", "--target", lakehouse.dbt_target, "--vars", variables]
     if not has_files(lakehouse, "raw/predictions/*.parquet"):
         args += ["--exclude", "tag:hindcast"]
@@ -107,7 +109,14 @@ def transform_flow() -> dict:
         dbt.invoke(args)
     _wait_for_dbt_tasks()
     maintain(lakehouse, timedelta(days=settings.snapshot_retention_days))
-    return {"feature_rows": count_rows(lakehouse, "marts.fct_daily_features")}
+    notes = data_report(lakehouse, settings.person)
+    if notes:
+        create_markdown_artifact(
+            key="data-report",
+            markdown="# What the build set aside\n\n" + "\n".join(f"- {n}" for n in notes),
+            description="Quarantined values, thin days, missing variables, diary coverage",
+        )
+    return {"feature_rows": count_rows(lakehouse, "marts.fct_daily_features"), "notes": notes}
 
 
 def _wait_for_dbt_tasks(timeout: float = 60) -> None:
@@ -214,7 +223,9 @@ def train_flow(force: bool = False) -> dict:
         description="Backtest scores and the gate's decision",
     )
     brier = report.table["brier"]
-    scores = {"challenger": report.challenger, "brier": float(brier[report.challenger])}
+    scores: dict = {"challenger": report.challenger, "labelled_days": report.labelled_days}
+    if report.challenger in brier:
+        scores["brier"] = float(brier[report.challenger])
     scores |= {name: float(brier[name]) for name in ("base_rate", "oracle") if name in brier}
     return {
         "trained": True,
@@ -237,14 +248,14 @@ def score_flow() -> list[dict]:
     scored = score_task(settings)
     rows = scored.predictions
     tomorrow = rows[rows["local_date"] == rows["local_date"].min()]
-    lines = ["| place | day | chance | why | model |", "|---|---|---|---|---|"]
+    lines = ["| place | day | chance | why | model | how personal |", "|---|---|---|---|---|---|"]
     out = []
     for row in tomorrow.itertuples():
         why = reasons_in_words(json.loads(row.reasons))
         lines.append(
             f"| {row.place} | {row.predicts_date:%a %d %b} | "
             f"{chance(row.probability)} ({row.probability:.0%}) | {why} | "
-            f"v{row.model_version} |"
+            f"v{row.model_version} | {personal(int(row.evidence_days))} |"
         )
         out.append(
             {
@@ -253,6 +264,7 @@ def score_flow() -> list[dict]:
                 "probability": round(float(row.probability), 4),
                 "why": why,
                 "model_version": str(row.model_version),
+                "evidence_days": int(row.evidence_days),
             }
         )
     create_markdown_artifact(
@@ -262,19 +274,30 @@ def score_flow() -> list[dict]:
 
 
 def freshness(settings: Settings) -> list[str]:
-    """Say which inputs are stale: air quality not fetched lately, a diary not kept."""
+    """Say which inputs are stale or missing: air not fetched lately, a diary not kept."""
     stale = []
-    with connect(settings.lakehouse, attach=False) as con:
-        lake = settings.lake.rstrip("/")
-        fetched = con.execute(
-            f"select max(fetched_at) from read_parquet('{lake}/raw/air_quality/*.parquet')"
-        ).fetchone()[0]
-        recorded = con.execute(
-            f"select max(date) from read_parquet('{lake}/raw/diary/*.parquet')"
-        ).fetchone()[0]
+    lakehouse = settings.lakehouse
+    lake = settings.lake.rstrip("/")
+    fetched = recorded = None
+    with connect(lakehouse, attach=False) as con:
+        if has_files(lakehouse, "raw/air_quality/*.parquet"):
+            fetched = con.execute(
+                f"select max(fetched_at) from read_parquet('{lake}/raw/air_quality/*.parquet')"
+            ).fetchone()[0]
+        if has_files(lakehouse, "raw/diary/*.parquet"):
+            recorded = con.execute(
+                f"select max(date) from read_parquet('{lake}/raw/diary/*.parquet') "
+                "where person = ?",
+                [settings.person],
+            ).fetchone()[0]
     if fetched is None or datetime.now(UTC) - fetched > timedelta(hours=STALE_AIR_HOURS):
-        stale.append(f"air quality last fetched {fetched}")
-    if recorded is None or settings.today() - recorded > timedelta(days=STALE_DIARY_DAYS):
+        stale.append(f"air quality last fetched {fetched or 'never'}")
+    if recorded is None:
+        stale.append(
+            "the diary is empty, so the answer comes from the population prior; "
+            "log today with `airsick diary log`"
+        )
+    elif settings.today() - recorded > timedelta(days=STALE_DIARY_DAYS):
         stale.append(f"diary last kept for {recorded}; log today with `airsick diary log`")
     return stale
 
@@ -310,6 +333,7 @@ def daily_flow() -> dict:
         scores=trained.get("scores", {}),
         tomorrow=tomorrow,
         stale=stale,
+        skipped=built.get("notes", []),
         seconds=seconds,
     )
     for problem in stale:

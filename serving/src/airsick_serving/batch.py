@@ -71,6 +71,7 @@ def score(
         answers = client.predict(rows)
         probabilities = [a.probability for a in answers]
         reasons = [json.dumps(a.reasons) for a in answers]
+        evidence = [a.evidence_days for a in answers]
         version, via = answers[0].model_version, "server"
         ref = registry.ModelRef(registry.MODEL_NAME, version, _run_id(tracking_uri, version))
         columns = client.inputs()
@@ -84,10 +85,12 @@ def score(
         columns = list(model.metadata.metadata["input_columns"])
         answer = model.predict(rows[columns].to_numpy(dtype="float64", na_value=float("nan")))
         probabilities, reasons = answer["probability"].tolist(), answer["reasons"].tolist()
+        evidence = answer.get("evidence_days", pd.Series(0, index=answer.index)).tolist()
         version, via = ref.version, "in-process"
     predictions = rows[["person", "place", "local_date", "predicts_date"]].assign(
         probability=probabilities,
         reasons=reasons,
+        evidence_days=[int(e) for e in evidence],
         model_name=ref.name,
         model_version=ref.version,
         run_id=ref.run_id,

@@ -22,6 +22,8 @@ class Prediction:
     probability: float
     reasons: list[dict]
     model_version: str
+    # Labelled diary days the model learnt from; 0 means the population prior (not personal).
+    evidence_days: int = 0
 
 
 class AirsickClient:
@@ -80,7 +82,12 @@ class AirsickClient:
         answer = self._request("POST", "/invocations", json=body)
         version = answer.headers.get(VERSION_HEADER, str(answer.json().get("model_version", "")))
         return [
-            Prediction(float(p["probability"]), json.loads(p["reasons"]), version)
+            Prediction(
+                float(p["probability"]),
+                json.loads(p["reasons"]),
+                version,
+                int(p.get("evidence_days", 0)),
+            )
             for p in answer.json()["predictions"]
         ]
 

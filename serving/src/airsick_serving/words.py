@@ -18,3 +18,10 @@ def reasons(items: list[dict], top: int = 2) -> str:
     """Say which factors raised or lowered the risk: 'PM2.5 raised it, ozone lowered it'."""
     parts = [f"{r['factor']} {'raised' if r['effect'] > 0 else 'lowered'} it" for r in items[:top]]
     return ", ".join(parts) if parts else "no factor stood out"
+
+
+def personal(evidence_days: int) -> str:
+    """Say how personal an answer is: 'not personal yet' or 'from your 45 logged days'."""
+    if evidence_days <= 0:
+        return "not personal yet: from what is known about people in general"
+    return f"personal, from your {evidence_days} logged day{'s' if evidence_days != 1 else ''}"

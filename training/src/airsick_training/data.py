@@ -34,7 +34,18 @@ class Dataset:
     @property
     def date_range(self) -> tuple[str, str]:
         dates = self.frame["local_date"]
+        if dates.empty:
+            return "none", "none"
         return str(dates.min().date()), str(dates.max().date())
+
+    @property
+    def labelled_days(self) -> int:
+        """Days whose next day is in the diary: the evidence about this person."""
+        return int(self.frame["local_date"].nunique())
+
+    @property
+    def both_outcomes(self) -> bool:
+        return self.frame[LABEL].nunique() == 2
 
 
 def content_hash(frame: pd.DataFrame) -> str:
@@ -63,15 +74,14 @@ def read_table(lakehouse: Lakehouse, table: str, person: str) -> tuple[pd.DataFr
     return frame, int(snapshot)
 
 
-def load_dataset(lakehouse: Lakehouse, person: str, min_rows: int = 120) -> Dataset:
-    """Return the labelled feature rows of ``person`` (rows with no label are not training rows)."""
+def load_dataset(lakehouse: Lakehouse, person: str) -> Dataset:
+    """Return the labelled feature rows of ``person``: none at all on day zero.
+
+    A row is labelled when the diary holds the next day; a day not logged is unknown and
+    its row is not a training row (it is never taken as a well day).
+    """
     frame, snapshot = read_table(lakehouse, FEATURE_TABLE, person)
     labelled = frame[frame[LABEL].notna()].reset_index(drop=True)
-    if len(labelled) < min_rows or labelled[LABEL].nunique() < 2:
-        raise DatasetError(
-            f"{person} has {len(labelled)} labelled days; training needs at least {min_rows} "
-            "with both sick and well days: keep the diary going, or import older entries."
-        )
     return Dataset(
         frame=labelled,
         source=f"{lakehouse.data_path}{FEATURE_TABLE.replace('.', '/')}",

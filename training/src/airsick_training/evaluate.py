@@ -50,6 +50,45 @@ def walk_forward_folds(
     return folds
 
 
+# The weekly backtest's first fold needs this many labelled days before it.
+MIN_TRAIN_DAYS = 14
+
+
+def weekly_folds(
+    dates: pd.Series, weeks: int = 26, gap_days: int = 1, min_train_days: int = MIN_TRAIN_DAYS
+) -> list[Fold]:
+    """Weekly test folds over the last ``weeks`` weeks, each trained on all labelled days before.
+
+    For short diaries: leave-future-out one week at a time, from the first week that has
+    ``min_train_days`` labelled days before it (two weeks of a diary give a first fold).
+    """
+    if dates.empty:
+        return []
+    first, last = dates.min(), dates.max()
+    ordered = np.sort(dates.to_numpy())
+    folds = []
+    for back in range(weeks, 0, -1):
+        start = last - pd.Timedelta(days=7 * back - 1)
+        train_end = start - pd.Timedelta(days=gap_days + 1)
+        if start <= first or np.searchsorted(ordered, train_end, side="right") < min_train_days:
+            continue
+        end = min(start + pd.Timedelta(days=6), last)
+        folds.append(Fold(len(folds), train_end, start, end))
+    return folds
+
+
+# Monthly folds once the diary spans this many days (12 months of tests after 180 of
+# training); weekly folds before, so a backtest and the gate work from the third week.
+MONTHLY_AFTER_DAYS = 540
+
+
+def folds_for(dates: pd.Series, months: int = 12) -> tuple[str, list[Fold]]:
+    """Choose the backtest for the evidence there is: ('monthly'|'weekly', folds)."""
+    if not dates.empty and (dates.max() - dates.min()).days + 1 >= MONTHLY_AFTER_DAYS:
+        return "monthly", walk_forward_folds(dates, months=months)
+    return "weekly", weekly_folds(dates)
+
+
 def backtest(spec: dict, frame: pd.DataFrame, folds: list[Fold]) -> pd.DataFrame:
     """Refit the recipe for every fold; return its out-of-sample predictions."""
     out = []
@@ -58,7 +97,7 @@ def backtest(spec: dict, frame: pd.DataFrame, folds: list[Fold]) -> pd.DataFrame
     for fold in folds:
         train = (dates <= fold.train_end).to_numpy()
         test = ((dates >= fold.test_start) & (dates <= fold.test_end)).to_numpy()
-        if not test.any():
+        if not test.any() or not train.any():
             continue
         model = make_model(spec).fit(x[train], y[train])
         out.append(
@@ -72,6 +111,8 @@ def backtest(spec: dict, frame: pd.DataFrame, folds: list[Fold]) -> pd.DataFrame
                 }
             )
         )
+    if not out:
+        return pd.DataFrame(columns=["local_date", "place", "fold", "y", "p"])
     return pd.concat(out, ignore_index=True)
 
 
@@ -89,7 +130,10 @@ def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
 
 def score(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Return every metric; the ranking ones are NaN when only one class is present."""
-    p = np.clip(p, 1e-6, 1 - 1e-6)
+    if len(y) == 0:
+        return dict.fromkeys(METRICS, float("nan"))
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    y = np.asarray(y, dtype=int)
     both = len(np.unique(y)) == 2
     return {
         "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),

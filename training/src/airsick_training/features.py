@@ -29,7 +29,7 @@ WHO_HOURS = (
     "nitrogen_dioxide_hours_above_who",
     "ozone_hours_above_who",
 )
-HISTORY = ("sick_today", "sick_days_last_7")
+HISTORY = ("sick_today", "sick_days_last_7", "logged_days_last_7", "sick_share_last_7")
 CALENDAR = ("weekday", "is_weekend", "day_of_year")
 
 # The model's inputs: mart columns, all numbers (booleans as 0/1, null as NaN).

@@ -67,8 +67,11 @@ def effects(glm_table: pd.DataFrame | None, group_effects: pd.Series) -> plt.Fig
         )
         axes[0].axvline(0, color="grey", linewidth=0.8)
         axes[0].set_yticks(y, table.index)
-        axes[0].set(title="GLM: log-odds per standard deviation (95% CI)")
-    group_effects.iloc[::-1].plot.barh(ax=axes[1])
+        axes[0].set(title="Slopes on log-odds (95% interval)")
+    if group_effects.empty:
+        axes[1].text(0.5, 0.5, "no days of this person yet", ha="center", va="center")
+    else:
+        group_effects.iloc[::-1].plot.barh(ax=axes[1])
     axes[1].set(title="Mean |effect| on log-odds, by factor", xlabel="log-odds")
     fig.tight_layout()
     return fig

@@ -2,9 +2,15 @@
 
 The rule (stated once, logged with every decision):
 
+0. Before the diary holds enough evidence to backtest (no fold), there is nothing to compare:
+   with no champion, the population prior becomes champion (the answer on day zero, stated
+   as not personal yet); otherwise the champion stays.
 1. The challenger is the best candidate of this training by walk-forward log loss.
 2. It must beat both baselines (base rate and persistence) on log loss and on Brier score
-   over the most recent backtest window (the last ``gate_folds`` monthly folds).
+   over the most recent backtest window (the last ``gate_folds`` folds), or, while the
+   champion is still the population prior, beat that prior on the window by ``margin``:
+   the prior is what the person gets otherwise, and a short diary may not yet beat the
+   base rate it was itself estimated from.
 3. With no champion yet, passing (2) makes it champion.
 4. Otherwise the champion's recipe is backtested again on the same folds and the same
    data, and the challenger must beat it on that window by ``margin`` (relative) on log
@@ -25,6 +31,21 @@ class Decision:
     reason: str
 
 
+def without_backtest(labelled_days: int, has_champion: bool, needed: int) -> Decision:
+    """Rule 0: the decision when the diary is too short for any backtest fold."""
+    if not has_champion:
+        return Decision(
+            True,
+            f"with {labelled_days} labelled days there is nothing to test yet, so the "
+            "population prior answers (not personal yet)",
+        )
+    return Decision(
+        False,
+        f"{labelled_days} labelled days are too few to test a personal model "
+        f"(about {needed} are needed); the champion stays",
+    )
+
+
 def _beats(a: dict, b: dict, metric: str, margin: float = 0.0) -> bool:
     return a[metric] < b[metric] * (1 - margin)
 
@@ -35,9 +56,19 @@ def decide(
     champion: dict[str, float] | None,
     same_recipe: bool,
     margin: float,
+    champion_is_prior: bool = False,
 ) -> Decision:
     """Apply the gate to window scores by model name; ``champion`` is the champion recipe's."""
     ours = scores[challenger]
+    if champion is not None and champion_is_prior:
+        for metric in ("log_loss", "brier"):
+            if _beats(ours, champion, metric, margin):
+                return Decision(
+                    True,
+                    f"{challenger} beats the population prior that answered so far on "
+                    f"{metric.replace('_', ' ')} by more than {margin:.0%} "
+                    f"({ours[metric]:.4f} vs {champion[metric]:.4f})",
+                )
     for baseline in ("base_rate", "persistence"):
         base = scores[baseline]
         if not (_beats(ours, base, "log_loss") and _beats(ours, base, "brier")):

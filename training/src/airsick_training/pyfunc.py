@@ -1,5 +1,8 @@
 """The served model: an MLflow pyfunc that takes feature-mart rows and answers with reasons.
 
+Each answer also says how personal it is: ``evidence_days``, the labelled diary days the
+model learnt from (0: the population prior, not personal yet).
+
 ``mlflow models serve`` loads it with no airsick code on the serving side: the package is
 logged with the model (``code_paths``).
 """
@@ -24,10 +27,13 @@ class AirsickModel(mlflow.pyfunc.PythonModel):
     # warning that predict has no type hints, do not apply.
     _skip_type_hint_validation = True
 
-    def __init__(self, model, reference: np.ndarray, recipe: dict) -> None:
+    def __init__(self, model, reference: np.ndarray, recipe: dict, evidence_days: int = 0) -> None:
         self.model = model
         self.reference = reference
         self.recipe = recipe
+        # How personal the answer is: the labelled diary days the model learnt from (0 for
+        # the population prior: "not personal yet").
+        self.evidence_days = int(evidence_days)
 
     def predict(self, context, model_input, params: dict | None = None):
         # The served signature is one float matrix in INPUT_COLUMNS order (cheap for MLflow
@@ -40,7 +46,11 @@ class AirsickModel(mlflow.pyfunc.PythonModel):
         probability = self.model.predict_proba(x)
         why = reasons(self.model, x, self.reference)
         return pd.DataFrame(
-            {"probability": np.round(probability, 6), "reasons": [json.dumps(r) for r in why]}
+            {
+                "probability": np.round(probability, 6),
+                "reasons": [json.dumps(r) for r in why],
+                "evidence_days": np.full(len(probability), getattr(self, "evidence_days", 0)),
+            }
         )
 
 

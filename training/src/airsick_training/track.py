@@ -96,9 +96,11 @@ def log_training(
                     {f"{name}.fold.log_loss": row.log_loss, f"{name}.fold.brier": row.brier},
                     step=int(row.fold),
                 )
-        mlflow.log_table(
-            pd.concat([f.assign(model=n) for n, f in fold_scores.items()]), "backtest/folds.json"
-        )
+        if fold_scores:
+            mlflow.log_table(
+                pd.concat([f.assign(model=n) for n, f in fold_scores.items()]),
+                "backtest/folds.json",
+            )
         source = mlflow.data.from_pandas(
             dataset.frame,
             source=dataset.source,
@@ -111,6 +113,8 @@ def log_training(
             mlflow.log_figure(figure, f"plots/{name}.png")
             plt.close(figure)
         example = model_input(dataset.frame.head(2))
+        if len(example) == 0:  # day zero: no row of this person yet, any valid row will do
+            example = np.zeros((1, len(INPUT_COLUMNS)))
         output = served.predict(None, example)
         signature = ModelSignature(
             inputs=input_schema(), outputs=infer_signature(example, output).outputs
@@ -132,9 +136,12 @@ def log_training(
         return run.info.run_id, info.model_uri
 
 
-def register(model_uri: str, recipe: dict, run_id: str, name: str = MODEL_NAME) -> str:
+def register(
+    model_uri: str, recipe: dict, run_id: str, evidence_days: int = 0, name: str = MODEL_NAME
+) -> str:
     """Register the logged model as a new version with its recipe; make it the challenger."""
-    version = mlflow.register_model(model_uri, name, tags={"recipe": json.dumps(recipe)}).version
+    tags = {"recipe": json.dumps(recipe), "evidence_days": str(evidence_days)}
+    version = mlflow.register_model(model_uri, name, tags=tags).version
     client = MlflowClient()
     client.set_model_version_tag(name, version, "run_id", run_id)
     client.set_registered_model_alias(name, CHALLENGER, version)

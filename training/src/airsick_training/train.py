@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,14 +13,32 @@ from airsick_lakehouse import Lakehouse
 
 from airsick_training import plots, track
 from airsick_training.data import Dataset, load_dataset, load_oracle
-from airsick_training.evaluate import backtest, per_fold, score, walk_forward_folds, window
+from airsick_training.evaluate import (
+    METRICS,
+    MIN_TRAIN_DAYS,
+    backtest,
+    folds_for,
+    per_fold,
+    score,
+    window,
+)
 from airsick_training.explain import mean_effects
-from airsick_training.features import inputs
-from airsick_training.models import BASELINES, LogisticGLM, default_specs, make_model
-from airsick_training.promote import decide
+from airsick_training.features import INPUT_COLUMNS, inputs
+from airsick_training.models import (
+    BASELINES,
+    MIN_DAYS,
+    LogisticGLM,
+    PersonalLogistic,
+    PopulationPrior,
+    default_specs,
+    make_model,
+)
+from airsick_training.promote import decide, without_backtest
 from airsick_training.pyfunc import AirsickModel
 
 log = logging.getLogger(__name__)
+# Week-by-week backtests gate on their last 12 weeks (about the 3 months a monthly gate sees).
+WEEKLY_GATE_FOLDS = 12
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,8 @@ class TrainReport:
     run_url: str
     rows: int
     folds: int
+    fold_kind: str = "monthly"  # "monthly" or "weekly" (short diaries)
+    labelled_days: int = 0  # the evidence about this person the model learnt from
 
 
 def _oracle_predictions(oracle: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
@@ -43,6 +64,24 @@ def _oracle_predictions(oracle: pd.DataFrame, predictions: pd.DataFrame) -> pd.D
     truth = oracle.set_index("date")["probability"]
     p = truth.reindex(predictions["local_date"] + pd.Timedelta(days=1)).to_numpy()
     return predictions.assign(p=p).dropna(subset=["p"])
+
+
+def reference_of(model, x: np.ndarray) -> np.ndarray:
+    """The typical day that reasons are measured against (see ``explain``).
+
+    The prior and the personal model take a missing value as their reference level, so an
+    input this person has no value for stays missing; the others take training medians.
+    """
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns: NaN is meant
+        median = np.nanmedian(x, axis=0) if len(x) else np.full(len(INPUT_COLUMNS), np.nan)
+    return median if isinstance(model, PopulationPrior) else np.nan_to_num(median)
+
+
+def _table(scores: dict[str, dict[str, float]], names: list[str]) -> pd.DataFrame:
+    order = [*BASELINES, *names, "champion", "oracle"]
+    rows = [{"model": n, **scores[n]} for n in order if n in scores]
+    return pd.DataFrame(rows, columns=["model", *METRICS]).set_index("model")
 
 
 def train(
@@ -63,18 +102,28 @@ def train(
 ) -> TrainReport:
     """Backtest baselines and candidates, log and register the best, and apply the gate.
 
+    Works with the evidence there is: on day zero it registers the population prior; with a
+    short diary it backtests week by week; with over a year and a half, month by month.
     ``candidates`` replaces the default candidate recipes (the baselines always run).
     """
     say = progress or (lambda message: log.info(message))
     dataset: Dataset = load_dataset(lakehouse, person)
-    folds = walk_forward_folds(dataset.frame["local_date"], months=backtest_months)
-    specs = default_specs(seed)
+    days = dataset.labelled_days
+    fold_kind, folds = folds_for(dataset.frame["local_date"], months=backtest_months)
+    experiment_id = track.use(tracking_uri, experiment, artifact_location)
+    champion = track.current_champion()
+    if not folds:
+        return _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, say)
+
+    # A week-by-week gate looks at the last 12 weeks; a month-by-month one at gate_folds.
+    gate_folds = gate_folds if fold_kind == "monthly" else WEEKLY_GATE_FOLDS
+    specs = default_specs(seed, days if dataset.both_outcomes else 0)
     if candidates is not None:
         specs = {name: specs[name] for name in BASELINES} | candidates
     names = [name for name in specs if name not in BASELINES]
     predictions = {}
     for name, spec in specs.items():
-        say(f"backtesting {name} over {len(folds)} monthly folds")
+        say(f"backtesting {name} over {len(folds)} {fold_kind} folds ({days} labelled days)")
         predictions[name] = backtest(spec, dataset.frame, folds)
     oracle = load_oracle(lakehouse, person)
     if oracle is not None:
@@ -85,30 +134,31 @@ def train(
     window_scores = {n: score(p["y"].to_numpy(), p["p"].to_numpy()) for n, p in recent.items()}
     challenger = min(names, key=lambda n: overall[n]["log_loss"])
 
-    say(f"fitting {challenger} on all {len(dataset.frame)} labelled days")
+    say(f"fitting {challenger} on all {len(dataset.frame)} labelled rows")
     x, y = inputs(dataset.frame), dataset.label.to_numpy()
     fitted = make_model(specs[challenger]).fit(x, y)
-    reference = np.nan_to_num(np.nanmedian(x, axis=0))
-    served = AirsickModel(fitted, reference, specs[challenger])
+    served = AirsickModel(fitted, reference_of(fitted, x), specs[challenger], days)
 
-    experiment_id = track.use(tracking_uri, experiment, artifact_location)
-    champion = track.current_champion()
     champion_scores, same_recipe = None, False
+    champion_is_prior = champion is not None and champion.recipe["kind"] == "prior"
     if champion is not None:
         same_recipe = champion.recipe == specs[challenger]
         say(f"backtesting the champion's recipe (version {champion.version}) on the same folds")
         again = window(backtest(champion.recipe, dataset.frame, folds), folds, gate_folds)
         champion_scores = score(again["y"].to_numpy(), again["p"].to_numpy())
         window_scores["champion"] = champion_scores
-    decision = decide(challenger, window_scores, champion_scores, same_recipe, margin)
+    decision = decide(
+        challenger, window_scores, champion_scores, same_recipe, margin, champion_is_prior
+    )
 
-    glm = fitted if isinstance(fitted, LogisticGLM) else make_model(LogisticGLM().spec()).fit(x, y)
     figures = {
-        "roc": plots.roc({n: predictions[n] for n in predictions}),
+        "roc": plots.roc({n: p for n, p in predictions.items() if p["y"].nunique() == 2}),
         "reliability": plots.reliability(
             {n: predictions[n] for n in (*names, "oracle") if n in predictions}
         ),
-        "feature_effects": plots.effects(glm.table, mean_effects(fitted, x, reference)),
+        "feature_effects": plots.effects(
+            _coefficient_table(fitted, x, y, days), mean_effects(fitted, x, served.reference)
+        ),
     }
     run_id, model_uri = track.log_training(
         experiment_id=experiment_id,
@@ -124,25 +174,20 @@ def train(
             "seed": seed,
             "margin": margin,
             "backtest_months": backtest_months,
+            "fold_kind": fold_kind,
             "gate_folds": gate_folds,
             "folds": len(folds),
             "gap_days": 1,
+            "labelled_days": days,
             "snapshot_id": dataset.snapshot_id,
         },
         tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
     )
-    version = track.register(model_uri, specs[challenger], run_id)
+    version = track.register(model_uri, specs[challenger], run_id, days)
     track.record_decision(version, decision.promote, decision.reason)
-    log.info("GLM coefficients:\n%s", glm.table)
-
-    def table(scores: dict[str, dict[str, float]]) -> pd.DataFrame:
-        order = [*BASELINES, *names, "champion", "oracle"]
-        rows = [{"model": n, **scores[n]} for n in order if n in scores]
-        return pd.DataFrame(rows).set_index("model")
-
     return TrainReport(
-        table=table(overall),
-        window_table=table(window_scores),
+        table=_table(overall, names),
+        window_table=_table(window_scores, names),
         challenger=challenger,
         version=version,
         promoted=decision.promote,
@@ -151,4 +196,65 @@ def train(
         run_url=track.run_url(ui_url, experiment_id, run_id),
         rows=len(dataset.frame),
         folds=len(folds),
+        fold_kind=fold_kind,
+        labelled_days=days,
+    )
+
+
+def _coefficient_table(fitted, x: np.ndarray, y: np.ndarray, days: int) -> pd.DataFrame | None:
+    """The slopes with intervals to plot: the fitted model's own, or a GLM's on long diaries."""
+    if hasattr(fitted, "table"):
+        return fitted.table
+    if days >= MIN_DAYS["glm"]:
+        return make_model(LogisticGLM().spec()).fit(x, y).table
+    return None
+
+
+def _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, say) -> TrainReport:
+    """Rule 0 of the gate: too little diary for a backtest (day zero, the first two weeks).
+
+    With no champion the population prior is registered and answers, labelled as not
+    personal; otherwise a personal model is fitted on the few days and kept as challenger.
+    """
+    days = dataset.labelled_days
+    x, y = inputs(dataset.frame), dataset.label.to_numpy()
+    model = PopulationPrior() if champion is None else PersonalLogistic()
+    say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
+    fitted = model.fit(x, y)
+    served = AirsickModel(fitted, reference_of(fitted, x), fitted.spec(), days if champion else 0)
+    decision = without_backtest(days, champion is not None, MIN_TRAIN_DAYS + 7)
+    run_id, model_uri = track.log_training(
+        experiment_id=experiment_id,
+        dataset=dataset,
+        specs={model.kind: fitted.spec()},
+        overall={},
+        window_scores={},
+        fold_scores={},
+        figures={"feature_effects": plots.effects(fitted.table, pd.Series(dtype=float))},
+        served=served,
+        params={
+            "challenger": model.kind,
+            "fold_kind": "none",
+            "folds": 0,
+            "labelled_days": days,
+            "snapshot_id": dataset.snapshot_id,
+        },
+        tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
+    )
+    version = track.register(model_uri, fitted.spec(), run_id, served.evidence_days)
+    track.record_decision(version, decision.promote, decision.reason)
+    empty = _table({}, [])
+    return TrainReport(
+        table=empty,
+        window_table=empty,
+        challenger=model.kind,
+        version=version,
+        promoted=decision.promote,
+        reason=decision.reason,
+        run_id=run_id,
+        run_url=track.run_url(ui_url, experiment_id, run_id),
+        rows=len(dataset.frame),
+        folds=0,
+        fold_kind="none",
+        labelled_days=days,
     )

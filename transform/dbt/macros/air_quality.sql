@@ -27,3 +27,22 @@
 {% macro today() -%}
     {%- if var("today") -%} date '{{ var("today") }}' {%- else -%} current_date {%- endif -%}
 {%- endmacro %}
+
+{#- Plausible ranges of each hourly variable (open-meteo-api.md gives the typical ones; these
+    are generous: real Arabian dust storms reach a few thousand μg/m³ of PM10). A value
+    outside its range is kept in raw, quarantined in staging (null there), and counted. -#}
+{% macro plausible_ranges() -%}
+    {{ return({
+        "pm10": [0, 10000], "pm2_5": [0, 5000], "carbon_monoxide": [0, 50000],
+        "nitrogen_dioxide": [0, 2000], "sulphur_dioxide": [0, 2000], "ozone": [0, 1000],
+        "dust": [0, 20000], "uv_index": [0, 20], "european_aqi": [0, 500], "us_aqi": [0, 500],
+        "alder_pollen": [0, 50000], "birch_pollen": [0, 50000], "grass_pollen": [0, 50000],
+        "mugwort_pollen": [0, 50000], "olive_pollen": [0, 50000], "ragweed_pollen": [0, 50000],
+    }) }}
+{%- endmacro %}
+
+{#- The expression `value` if it lies in the variable's plausible range, else null. -#}
+{% macro plausible(variable, value) -%}
+    {%- set low, high = plausible_ranges()[variable] -%}
+    case when {{ value }} between {{ low }} and {{ high }} then {{ value }} end
+{%- endmacro %}

@@ -90,16 +90,24 @@ def invoke(command: list[str], lakehouse: Lakehouse, state_dir: Path, variables:
 
 
 def check_raw(lakehouse: Lakehouse) -> None:
-    """Refuse to build before there is anything to build from, with what to run first."""
+    """Refuse to build before there is any air to build from, with what to run first.
+
+    An empty diary is not an error: a new person gets a prediction from the first day.
+    """
     if lakehouse.on_s3:
         return  # listing S3 here would need credentials twice; dbt's error is clear enough
     raw = Path(lakehouse.lake_url) / "raw"
     if not any((raw / "air_quality").glob("*.parquet")):
         raise TransformError(f"No air quality in {raw}; run `airsick ingest` first.")
-    if not any((raw / "diary").glob("*.parquet")):
-        raise TransformError(
-            f"No diary in {raw}; log a day with `airsick diary log` or import one first."
-        )
+
+
+def build_vars(lakehouse: Lakehouse, person: str, today: date) -> dict:
+    """Return the dbt vars of a build: whose features, which day is today, is there a diary."""
+    return {
+        "person": person,
+        "today": today.isoformat(),
+        "diary_present": has_files(lakehouse, "raw/diary/*.parquet"),
+    }
 
 
 def build(
@@ -113,7 +121,7 @@ def build(
     """Run ``dbt build`` (models, data tests and unit tests); raise TransformError on failure."""
     check_raw(lakehouse)
     started = time.perf_counter()
-    variables = {"person": person, "today": today.isoformat()}
+    variables = build_vars(lakehouse, person, today)
     command = ["build", *(["--select", *select] if select else [])]
     if not has_files(lakehouse, "raw/predictions/*.parquet"):
         # The hindcast joins past predictions to outcomes: nothing to join before the first.
@@ -151,7 +159,7 @@ def build(
 
 def generate_docs(lakehouse: Lakehouse, state_dir: Path, *, person: str, today: date) -> Path:
     """Generate the dbt docs site as one self-contained page; return its path."""
-    variables = {"person": person, "today": today.isoformat()}
+    variables = build_vars(lakehouse, person, today)
     result = invoke(["docs", "generate", "--static"], lakehouse, state_dir, variables)
     if not result.success:
         raise TransformError(
@@ -159,3 +167,50 @@ def generate_docs(lakehouse: Lakehouse, state_dir: Path, *, person: str, today: 
             "run `airsick transform` first."
         )
     return state_dir / "target" / "static_index.html"
+
+
+def data_report(lakehouse: Lakehouse, person: str) -> list[str]:
+    """Say, one sentence each, what the build set aside or found missing in the data.
+
+    The build does not fail on data as the API sends it (null hours and days, variables a
+    place lacks, implausible values) nor on a patchy diary: this is where that is reported.
+    """
+    from airsick_lakehouse import connect
+
+    with connect(lakehouse) as con:
+        quarantined = con.execute(
+            "select count(*), string_agg(distinct variable, ', ' order by variable) "
+            "from lake.intermediate.int_quarantined_values"
+        ).fetchone()
+        days = con.execute(
+            """
+            select place, count(*) as days,
+                   count(*) filter (where not has_enough_data) as thin,
+                   count(pm2_5_mean) as with_pm2_5, count(pollen_total) as with_pollen,
+                   count(sick_next_day) as labelled
+            from lake.marts.fct_daily_features where person = ?
+            group by place order by place
+            """,
+            [person],
+        ).fetchall()
+    notes = []
+    if quarantined[0]:
+        notes.append(
+            f"{quarantined[0]:,} implausible hourly values ({quarantined[1]}) were quarantined "
+            "(kept in raw, left out of the features; see int_quarantined_values)"
+        )
+    for place, total, thin, with_pm2_5, with_pollen, _labelled in days:
+        if thin:
+            notes.append(f"{place}: {thin} of {total} days have under 3/4 of their hours")
+        if with_pm2_5 == 0:
+            notes.append(f"{place}: the API sends no PM2.5 here; models do without it")
+        if with_pollen == 0:
+            notes.append(f"{place}: no pollen data (CAMS pollen covers Europe only)")
+    if days:
+        total, labelled = days[0][1], days[0][5]
+        if labelled * 2 < total:
+            notes.append(
+                f"the diary labels {labelled} of {total} days; days not logged are unknown, "
+                "not well"
+            )
+    return notes

@@ -25,6 +25,10 @@ daily as (
         any_value(latitude) as latitude,
         count(*) as hours_present,
         count(pm2_5) as hours_with_pm2_5,
+        -- An hour has data when any pollutant has a value: places lack some variables.
+        count(*) filter (where coalesce({{ pollutants() | join(", ") }}) is not null)
+            as hours_with_data,
+        cast(sum(len(quarantined)) as integer) as quarantined_values,
         avg(case when was_forecast then 1.0 else 0.0 end) as forecast_share,
         {% for variable in pollutants() -%}
         avg({{ variable }}) as {{ variable }}_mean,
@@ -61,5 +65,7 @@ final as (
 
 select
     *,
-    1.0 - least(hours_with_pm2_5, hours_in_day) * 1.0 / hours_in_day as missing_share
+    1.0 - least(hours_with_data, hours_in_day) * 1.0 / hours_in_day as missing_share,
+    -- A day with under three quarters of its hours is marked: its means are less certain.
+    least(hours_with_data, hours_in_day) >= 0.75 * hours_in_day as has_enough_data
 from final

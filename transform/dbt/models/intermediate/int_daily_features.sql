@@ -52,8 +52,12 @@ windowed as (
         nitrogen_dioxide_hours_above_who,
         ozone_hours_above_who,
         sick_today,
+        -- A day not logged is unknown, not well: the history counts logged days apart.
+        cast(count(sick_today) over last_7 as integer) as logged_days_last_7,
         cast(sum(case when sick_today then 1 else 0 end) over last_7 as integer)
             as sick_days_last_7,
+        sum(case when sick_today then 1.0 else 0.0 end) over last_7
+            / nullif(count(sick_today) over last_7, 0) as sick_share_last_7,
         isodow(local_date) as weekday,
         isodow(local_date) >= 6 as is_weekend,
         month(local_date) as month,
@@ -66,6 +70,8 @@ windowed as (
             else if(latitude >= 0, 'autumn', 'spring')
         end as season,
         missing_share,
+        has_enough_data,
+        quarantined_values,
         forecast_share,
         sick_next_day
     from with_diary
