@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyarrow.compute as pc
 import pytest
@@ -235,3 +237,29 @@ def test_the_same_against_s3_on_moto(standin, tmp_path, moto_s3):
     table = read_raw(lake, "air_quality", filesystem=fs)
     assert table.num_rows == first.rows + second.rows
     assert json.dumps(sorted(fs.ls(f"lake/{tmp_path.name}/raw")))  # raw zone exists on S3
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        Place("sydney", -33.8688, 151.2093, "Australia/Sydney"),  # UTC+10
+        Place("chennai", 13.0827, 80.2707, "Asia/Kolkata"),  # UTC+5:30
+        Place("lima", -12.0464, -77.0428, "America/Lima"),  # UTC-5
+    ],
+)
+def test_a_backfill_of_local_days_lands_them_whole(standin, tmp_path, place):
+    first, last = date(2026, 3, 1), date(2026, 3, 7)
+    load_air_quality(
+        [place],
+        lake_url=str(tmp_path / "lake"),
+        pipelines_dir=tmp_path / "dlt",
+        client=OpenMeteoClient(standin.url, budget=RateBudget(0)),
+        plan=FetchPlan(today=date(2026, 5, 20), history_start=first, backfill=(first, last)),
+    )
+    hours = read_raw(tmp_path / "lake", "air_quality")["time"].to_pylist()
+    zone = ZoneInfo(place.timezone)
+    start = datetime.combine(first, clock(), zone).astimezone(UTC).replace(tzinfo=None)
+    end = datetime.combine(last + timedelta(days=1), clock(), zone).astimezone(UTC)
+    # Every hour of the first and the last local day is there (as the place lives them).
+    assert min(hours).replace(tzinfo=None) <= start
+    assert max(hours).replace(tzinfo=None) >= end.replace(tzinfo=None) - timedelta(hours=1)

@@ -47,7 +47,10 @@ def test_first_training_registers_a_champion_with_its_lineage(trained):
     run = mlflow.get_run(report.run_id)
     assert run.data.tags["git_commit"]
     assert run.data.params["challenger"] == report.challenger
-    for model in ("base_rate", "persistence", "glm", "gbm", "oracle"):
+    assert run.data.params["labelled_days"] == str(report.labelled_days)
+    assert run.data.params["fold_kind"] == "monthly"
+    assert "champion.window.brier" in run.data.metrics  # the prior, on the gate's window
+    for model in ("base_rate", "persistence", "personal", "glm", "gbm", "oracle"):
         assert f"{model}.brier" in run.data.metrics
     (dataset_input,) = run.inputs.dataset_inputs
     assert dataset_input.dataset.name == "marts.fct_daily_features"
@@ -63,8 +66,9 @@ def test_the_champion_loads_and_answers_with_probability_and_reasons(trained, bu
     with connect(built_demo.lakehouse) as con:
         rows = con.execute("select * from lake.marts.fct_scoring_features").df()
     answer = model.predict(model_input(rows))
-    assert list(answer.columns) == ["probability", "reasons"]
+    assert list(answer.columns) == ["probability", "reasons", "evidence_days"]
     assert answer["probability"].between(0, 1).all()
+    assert (answer["evidence_days"] > 1000).all()  # personal: from three years of diary
     reasons = json.loads(answer["reasons"].iloc[0])
     assert 1 <= len(reasons) <= 3 and {"factor", "effect"} <= set(reasons[0])
 

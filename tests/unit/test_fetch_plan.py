@@ -6,7 +6,8 @@ from airsick_ingestion.open_meteo.source import FetchPlan
 def test_first_run_fetches_history_and_forecast():
     plan = FetchPlan(today=date(2026, 5, 20), history_start=date(2023, 5, 20), forecast_days=4)
     windows = plan.windows(None)
-    assert windows[0].start == date(2023, 5, 20)
+    # A day before the first local day: a place east of Greenwich starts it in UTC's day before.
+    assert windows[0].start == date(2023, 5, 19)
     assert windows[-1].end == date(2026, 5, 24)
     assert plan.observed_until(windows) == date(2026, 5, 19)
 
@@ -34,7 +35,8 @@ def test_backfill_window_wins_over_state():
         chunk_days=31,
     )
     windows = plan.windows(observed_through=date(2026, 5, 19))
-    assert windows[0].start == date(2020, 1, 1)
-    assert windows[-1].end == date(2020, 12, 31)
-    assert plan.observed_until(windows) == date(2020, 12, 31)
+    # Local days are whole anywhere: one UTC day more on each side (UTC-12 to UTC+14).
+    assert windows[0].start == date(2019, 12, 31)
+    assert windows[-1].end == date(2021, 1, 1)
+    assert plan.observed_until(windows) == date(2021, 1, 1)
     assert all(w.days <= 31 for w in windows)

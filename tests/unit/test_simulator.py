@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES
 from airsick_ingestion.standin.simulator import Simulator, dust_belt, grid_cell, in_europe
@@ -46,15 +47,34 @@ def test_pollen_exists_in_europe_only_and_in_season():
     grass = madrid["grass_pollen"]
     may_june = grass[24 * 130 : 24 * 175]
     december = grass[24 * 335 : 24 * 365]
-    assert may_june.mean() > 10 * max(december.mean(), 0.01)
+    assert np.nanmean(may_june) > 10 * max(np.nanmean(december), 0.01)
 
 
 def test_series_persist_like_real_air():
-    pm = Simulator().hourly(*MADRID, H0, H0 + 24 * 365 - 1, ["pm2_5"])["pm2_5"]
-    lag1 = np.corrcoef(pm[:-1], pm[1:])[0, 1]
-    lag168 = np.corrcoef(pm[:-168], pm[168:])[0, 1]
+    pm = pd.Series(Simulator().hourly(*MADRID, H0, H0 + 24 * 365 - 1, ["pm2_5"])["pm2_5"])
+    lag1 = pm.autocorr(1)  # pairs with a null hour are left out, as the API sends nulls
+    lag168 = pm.autocorr(168)
     assert lag1 > 0.9
     assert 0 < lag168 < lag1
+
+
+def test_the_api_sends_null_hours_and_null_days_at_a_realistic_rate():
+    pm = Simulator().hourly(*RIYADH, H0, H0 + 24 * 3 * 365 - 1, ["pm10", "pm2_5"])
+    null = np.isnan(pm["pm10"])
+    # The Riyadh recording: 51 null PM10 hours in 26,304 (0.2 %); here hours and whole days.
+    assert 0.001 < null.mean() < 0.01
+    whole_days = np.isnan(pm["pm10"].reshape(-1, 24)).all(axis=1) & np.isnan(
+        pm["pm2_5"].reshape(-1, 24)
+    ).all(axis=1)
+    assert 0 < whole_days.sum() < 10
+
+
+def test_dust_storms_stay_within_what_cams_sends():
+    pm10 = Simulator().hourly(*RIYADH, H0, H0 + 24 * 3 * 365 - 1, ["pm10"])["pm10"]
+    # The Riyadh recording peaks at 3,271 μg/m³ (99th percentile 3,114), median 471.
+    assert np.nanmax(pm10) < 3500
+    assert 2500 < np.nanquantile(pm10, 0.99) < 3400
+    assert 300 < np.nanmedian(pm10) < 700
 
 
 def test_forecast_hours_are_revised_and_become_truth_once_past():
@@ -76,3 +96,17 @@ def test_geography_helpers():
     assert dust_belt(*RIYADH) > 0.5 > dust_belt(*MADRID)
     lat, lon = grid_cell(*RIYADH)
     assert lat == pytest.approx(24.8, abs=0.01) and lon == pytest.approx(46.8, abs=0.01)
+
+
+def test_seasons_turn_south_of_the_equator():
+    sydney, madrid = (-33.87, 151.21), (40.42, -3.70)
+    year = H0 + np.arange(0, 24 * 365)
+
+    def winter_to_summer(place):
+        no2 = Simulator().hourly(*place, int(year[0]), int(year[-1]), ["nitrogen_dioxide"])
+        by_day = np.nanmean(no2["nitrogen_dioxide"].reshape(-1, 24), axis=1)
+        return np.nanmean(by_day[:59]) / np.nanmean(by_day[152:243])  # Jan-Feb over Jun-Aug
+
+    # NO2 peaks in winter: January in Madrid, July in Sydney.
+    assert winter_to_summer(madrid) > 1.1
+    assert winter_to_summer(sydney) < 1 / 1.1

@@ -172,3 +172,48 @@ def maintain(lakehouse: Lakehouse, retention: timedelta) -> dict[str, int]:
         ).fetchall()
         after = con.execute(f"select count(*) from {ALIAS}.snapshots()").fetchone()[0]
     return {"snapshots_expired": int(before - after), "files_deleted": len(cleaned)}
+
+
+def data_report(lakehouse: Lakehouse, person: str) -> list[str]:
+    """Say, one sentence each, what the build set aside or found missing in the data.
+
+    The build does not fail on data as the API sends it (null hours and days, variables a
+    place lacks, implausible values) nor on a patchy diary: this is where that is reported.
+    """
+    with connect(lakehouse) as con:
+        quarantined = con.execute(
+            "select count(*), string_agg(distinct variable, ', ' order by variable) "
+            "from lake.intermediate.int_quarantined_values"
+        ).fetchone()
+        days = con.execute(
+            """
+            select place, count(*) as days,
+                   count(*) filter (where not has_enough_data) as thin,
+                   count(pm2_5_mean) as with_pm2_5, count(pollen_total) as with_pollen,
+                   count(sick_next_day) as labelled
+            from lake.marts.fct_daily_features where person = ?
+            group by place order by place
+            """,
+            [person],
+        ).fetchall()
+    notes = []
+    if quarantined[0]:
+        notes.append(
+            f"{quarantined[0]:,} implausible hourly values ({quarantined[1]}) were quarantined "
+            "(kept in raw, left out of the features; see int_quarantined_values)"
+        )
+    for place, total, thin, with_pm2_5, with_pollen, _labelled in days:
+        if thin:
+            notes.append(f"{place}: {thin} of {total} days have under 3/4 of their hours")
+        if with_pm2_5 == 0:
+            notes.append(f"{place}: the API sends no PM2.5 here; models do without it")
+        if with_pollen == 0:
+            notes.append(f"{place}: no pollen data (CAMS pollen covers Europe only)")
+    if days:
+        total, labelled = days[0][1], days[0][5]
+        if labelled * 2 < total:
+            notes.append(
+                f"the diary labels {labelled} of {total} days; days not logged are unknown, "
+                "not well"
+            )
+    return notes

@@ -14,7 +14,7 @@ with app.setup:
     from airsick_orchestration import steps
     from airsick_orchestration.settings import Settings
     from airsick_serving.client import AirsickClient, ServingError
-    from airsick_serving.words import chance
+    from airsick_serving.words import chance, personal
     from airsick_serving.words import reasons as reasons_in_words
 
     from airsick_notebooks import lake
@@ -31,8 +31,16 @@ def risk_colour(probability: float) -> str:
 
 
 @app.function
-def risk_card(place: str, day: date, probability: float, reasons: list[dict], version: str) -> str:
-    """One place's risk for one day as an HTML card: words first, the number, a bar, why."""
+def risk_card(
+    place: str,
+    day: date,
+    probability: float,
+    reasons: list[dict],
+    version: str,
+    evidence_days: int = 0,
+) -> str:
+    """One place's risk for one day as an HTML card: words first, the number, a bar, why,
+    and how personal the answer is."""
     colour = risk_colour(probability)
     width = max(2.0, min(100.0, probability * 100))
     why = reasons_in_words(reasons, top=3)
@@ -48,6 +56,7 @@ def risk_card(place: str, day: date, probability: float, reasons: list[dict], ve
         <div style="background:{colour};width:{width:.0f}%;height:10px;border-radius:4px"></div>
       </div>
       <div style="font-size:0.9rem">Why: {why}.</div>
+      <div style="font-size:0.85rem;color:#555">{personal(evidence_days).capitalize()}.</div>
       <div style="font-size:0.75rem;color:#777">model version {version}</div>
     </div>"""
 
@@ -157,6 +166,9 @@ def _(client, lakehouse, settings):
     except lake.Unavailable as _error:
         notices.append(f"{_error} The rest of the page still works.")
         _rows = pd.DataFrame()
+    _skipped = lake.data_notes(lakehouse, settings.person)
+    if _skipped:
+        notices.append("About the data: " + "; ".join(_skipped) + ".")
     if not _rows.empty:
         try:
             _answers = client.predict(_rows)
@@ -164,6 +176,7 @@ def _(client, lakehouse, settings):
                 probability=[a.probability for a in _answers],
                 reasons=[a.reasons for a in _answers],
                 model_version=[a.model_version for a in _answers],
+                evidence_days=[a.evidence_days for a in _answers],
             )
         except ServingError:
             notices.append(
@@ -194,6 +207,7 @@ def _(notices, tomorrow):
                 r.probability,
                 r.reasons,
                 r.model_version,
+                int(getattr(r, "evidence_days", 0) or 0),
             )
         )
         for r in _first.itertuples()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import pandas as pd
 from airsick_lakehouse import Lakehouse, connect
 
@@ -90,13 +91,25 @@ def scoring_rows(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
     )
 
 
+def data_notes(lakehouse: Lakehouse, person: str) -> list[str]:
+    """What the last build set aside or found missing (quarantined values, thin days, no
+    pollen here, diary coverage); nothing when the lakehouse is not built yet."""
+    from airsick_lakehouse import data_report
+
+    try:
+        return data_report(lakehouse, person)
+    except duckdb.Error:  # not built yet: the page says so elsewhere
+        return []
+
+
 def stored_predictions(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
     """The latest prediction written for each place and day from today on (batch scoring)."""
     lake = lakehouse.lake_url.rstrip("/")
     return _query(
         lakehouse,
         """
-        select place, predicts_date, probability, reasons, model_version, scored_at
+        select place, predicts_date, probability, reasons, model_version, evidence_days,
+               scored_at
         from read_parquet(?, union_by_name => true)
         where person = ? and predicts_date >= current_date
         qualify row_number() over (

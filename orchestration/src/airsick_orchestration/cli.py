@@ -112,11 +112,16 @@ def ingest(
     ] = "UTC",
     start: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Backfill from this day (YYYY-MM-DD, UTC)."),
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="Backfill from this day (YYYY-MM-DD), a whole day in each place's timezone.",
+        ),
     ] = None,
     end: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Backfill up to this day, inclusive."),
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Backfill up to this local day, inclusive and whole."
+        ),
     ] = None,
     standin: Annotated[
         bool,
@@ -196,8 +201,11 @@ def transform(
             summary = steps.transform(settings, select)
     except TransformError as error:
         _fail(str(error))
+    for note in summary.notes:
+        err.print(f"[cyan]note:[/] {note}")
     for warning in summary.warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+        name = warning.split(":", 1)[0].removeprefix("test ")
+        err.print(f"[yellow]warning:[/] dbt test {name} warned (data a person cannot fix)")
     console.print(
         f"Built {summary.models} models and passed {summary.tests} data tests and "
         f"{summary.unit_tests} unit tests in {summary.seconds:.1f} s: "

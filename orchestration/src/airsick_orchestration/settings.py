@@ -6,7 +6,7 @@ components receive plain arguments taken from it. Building it creates nothing on
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     )
     history_start: date | None = Field(
         default=None, description="First day of history to load. Default: 3 years ago."
+    )
+    as_of: date | None = Field(
+        default=None,
+        description="Pretend today is this day (replays of recorded data, backtests). "
+        "Default: today in the person's first place.",
     )
     forecast_days: int = Field(default=4, ge=0, le=7, description="Forecast days after today.")
     overlap_days: int = Field(
@@ -241,7 +246,9 @@ class Settings(BaseSettings):
 
     def today(self) -> date:
         """Today in the person's first place: evenings there decide what 'tomorrow' is."""
+        if self.as_of is not None:
+            return self.as_of
         return datetime.now(ZoneInfo(self.place_list[0].timezone)).date()
 
     def history_first_day(self) -> date:
-        return self.history_start or (datetime.now(UTC).date() - timedelta(days=3 * 365))
+        return self.history_start or (self.today() - timedelta(days=3 * 365))

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -56,7 +56,7 @@ def ingest_air_quality(
 ) -> IngestResult:
     """Load what is new (or the ``backfill`` window) for the person's places."""
     plan = FetchPlan(
-        today=datetime.now(UTC).date(),
+        today=settings.today(),
         history_start=settings.history_first_day(),
         forecast_days=settings.forecast_days,
         overlap_days=settings.overlap_days,

@@ -6,6 +6,7 @@ gate compares recipes on identical folds, and the registry keeps each version's 
 
 from __future__ import annotations
 
+import warnings
 from typing import Protocol
 
 import numpy as np
@@ -114,7 +115,8 @@ class LogisticGLM:
         raw = self._raw(x)
         # An input with no value at all (pollen outside Europe) gets a zero slope: it is
         # constant after filling, and its column is dropped from the fit below.
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "All-NaN slice": meant
             self.medians = np.nan_to_num(np.nanmedian(raw, axis=0))
         filled = np.where(np.isnan(raw), self.medians, raw)
         self.means = filled.mean(axis=0)

@@ -16,7 +16,10 @@ scale. ``docs/population-prior.md`` gives the sources and the arithmetic; in sho
 * sick today, and the share of sick days among the logged days of the last week: symptoms
   run in spells, so a sick day makes the next one likelier (a prior odds ratio of about
   4.5), uncertain enough to be learnt per person.
-* season: no prior direction (mean 0).
+* season: no prior direction (mean 0) and a narrow width (sd 0.1): most of the seasons'
+  risk comes through the air and pollen the model sees; what remains (colds in winter)
+  needs several years of one person's diary to tell apart from the air, and a wide
+  prior let one or two years of diary mistake the air's seasons for the calendar's.
 
 The standard deviations are wide on purpose: people differ far more than the population
 averages, and the prior is there to give an honest answer on day zero and to keep a
@@ -85,8 +88,8 @@ TERMS = (
         1.0,
         "being sick lately",
     ),
-    Term("season_sin", "day_of_year", "season", 0.0, 1.0, 0.0, 0.5, "time of year"),
-    Term("season_cos", "day_of_year", "season", 1.0, 1.0, 0.0, 0.5, "time of year"),
+    Term("season_sin", "day_of_year", "season", 0.0, 1.0, 0.0, 0.1, "time of year"),
+    Term("season_cos", "day_of_year", "season", 1.0, 1.0, 0.0, 0.1, "time of year"),
 )
 INTERCEPT_MEAN = float(np.log(BASE_RATE / (1 - BASE_RATE)))
 INTERCEPT_SD = 1.0

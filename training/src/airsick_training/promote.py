@@ -11,7 +11,8 @@ The rule (stated once, logged with every decision):
    champion is still the population prior, beat that prior on the window by ``margin``:
    the prior is what the person gets otherwise, and a short diary may not yet beat the
    base rate it was itself estimated from.
-3. With no champion yet, passing (2) makes it champion.
+3. With no champion yet, the population prior stands in for it (every person's first
+   champion is the prior), so rule (2)'s second half applies.
 4. Otherwise the champion's recipe is backtested again on the same folds and the same
    data, and the challenger must beat it on that window by ``margin`` (relative) on log
    loss or on Brier score.
@@ -61,6 +62,7 @@ def decide(
     """Apply the gate to window scores by model name; ``champion`` is the champion recipe's."""
     ours = scores[challenger]
     if champion is not None and champion_is_prior:
+        # The prior answers today (or would, with no champion yet): beating it is a win.
         for metric in ("log_loss", "brier"):
             if _beats(ours, champion, metric, margin):
                 return Decision(

@@ -33,7 +33,7 @@ from airsick_training.models import (
     default_specs,
     make_model,
 )
-from airsick_training.promote import decide, without_backtest
+from airsick_training.promote import Decision, decide, without_backtest
 from airsick_training.pyfunc import AirsickModel
 
 log = logging.getLogger(__name__)
@@ -139,14 +139,15 @@ def train(
     fitted = make_model(specs[challenger]).fit(x, y)
     served = AirsickModel(fitted, reference_of(fitted, x), specs[challenger], days)
 
-    champion_scores, same_recipe = None, False
-    champion_is_prior = champion is not None and champion.recipe["kind"] == "prior"
-    if champion is not None:
-        same_recipe = champion.recipe == specs[challenger]
-        say(f"backtesting the champion's recipe (version {champion.version}) on the same folds")
-        again = window(backtest(champion.recipe, dataset.frame, folds), folds, gate_folds)
-        champion_scores = score(again["y"].to_numpy(), again["p"].to_numpy())
-        window_scores["champion"] = champion_scores
+    # Everyone's first champion is the population prior: with no champion yet, the challenger
+    # is compared with the prior on the same window (it is what the person gets otherwise).
+    recipe = champion.recipe if champion is not None else PopulationPrior().spec()
+    champion_is_prior = recipe["kind"] == "prior"
+    same_recipe = recipe == specs[challenger]
+    say(f"backtesting the champion's recipe ({recipe['kind']}) on the same folds")
+    again = window(backtest(recipe, dataset.frame, folds), folds, gate_folds)
+    champion_scores = score(again["y"].to_numpy(), again["p"].to_numpy())
+    window_scores["champion"] = champion_scores
     decision = decide(
         challenger, window_scores, champion_scores, same_recipe, margin, champion_is_prior
     )
@@ -185,13 +186,21 @@ def train(
     )
     version = track.register(model_uri, specs[challenger], run_id, days)
     track.record_decision(version, decision.promote, decision.reason)
+    reason = decision.reason
+    if champion is None and not decision.promote:
+        # Nobody answers yet: the population prior does until a personal model wins.
+        fallback = Decision(True, f"{challenger} was refused ({reason}); the prior answers")
+        prior_version, _ = _register_simple(
+            PopulationPrior(), dataset, fallback, experiment_id, tags, person
+        )
+        reason += f"; the population prior (version {prior_version}) answers meanwhile"
     return TrainReport(
         table=_table(overall, names),
         window_table=_table(window_scores, names),
         challenger=challenger,
         version=version,
         promoted=decision.promote,
-        reason=decision.reason,
+        reason=reason,
         run_id=run_id,
         run_url=track.run_url(ui_url, experiment_id, run_id),
         rows=len(dataset.frame),
@@ -217,32 +226,10 @@ def _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, sa
     personal; otherwise a personal model is fitted on the few days and kept as challenger.
     """
     days = dataset.labelled_days
-    x, y = inputs(dataset.frame), dataset.label.to_numpy()
     model = PopulationPrior() if champion is None else PersonalLogistic()
     say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
-    fitted = model.fit(x, y)
-    served = AirsickModel(fitted, reference_of(fitted, x), fitted.spec(), days if champion else 0)
     decision = without_backtest(days, champion is not None, MIN_TRAIN_DAYS + 7)
-    run_id, model_uri = track.log_training(
-        experiment_id=experiment_id,
-        dataset=dataset,
-        specs={model.kind: fitted.spec()},
-        overall={},
-        window_scores={},
-        fold_scores={},
-        figures={"feature_effects": plots.effects(fitted.table, pd.Series(dtype=float))},
-        served=served,
-        params={
-            "challenger": model.kind,
-            "fold_kind": "none",
-            "folds": 0,
-            "labelled_days": days,
-            "snapshot_id": dataset.snapshot_id,
-        },
-        tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
-    )
-    version = track.register(model_uri, fitted.spec(), run_id, served.evidence_days)
-    track.record_decision(version, decision.promote, decision.reason)
+    version, run_id = _register_simple(model, dataset, decision, experiment_id, tags, person)
     empty = _table({}, [])
     return TrainReport(
         table=empty,
@@ -258,3 +245,32 @@ def _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, sa
         fold_kind="none",
         labelled_days=days,
     )
+
+
+def _register_simple(model, dataset, decision, experiment_id, tags, person) -> tuple[str, str]:
+    """Fit, log and register a model without a backtest (the prior, or a first few days)."""
+    x, y = inputs(dataset.frame), dataset.label.to_numpy()
+    fitted = model.fit(x, y)
+    evidence = 0 if fitted.kind == "prior" else dataset.labelled_days
+    served = AirsickModel(fitted, reference_of(fitted, x), fitted.spec(), evidence)
+    run_id, model_uri = track.log_training(
+        experiment_id=experiment_id,
+        dataset=dataset,
+        specs={fitted.kind: fitted.spec()},
+        overall={},
+        window_scores={},
+        fold_scores={},
+        figures={"feature_effects": plots.effects(fitted.table, pd.Series(dtype=float))},
+        served=served,
+        params={
+            "challenger": fitted.kind,
+            "fold_kind": "none",
+            "folds": 0,
+            "labelled_days": dataset.labelled_days,
+            "snapshot_id": dataset.snapshot_id,
+        },
+        tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
+    )
+    version = track.register(model_uri, fitted.spec(), run_id, evidence)
+    track.record_decision(version, decision.promote, decision.reason)
+    return version, run_id

@@ -62,34 +62,96 @@ def daily_air(place: Place, first: date, last: date) -> dict[str, np.ndarray]:
     first_hour, last_hour = int(start.timestamp() // 3600), int(end.timestamp() // 3600) - 1
     names = ["pm2_5", "nitrogen_dioxide", "ozone", "grass_pollen", "birch_pollen", "olive_pollen"]
     hourly = Simulator().hourly(place.latitude, place.longitude, first_hour, last_hour, names)
-    hours = np.arange(first_hour, last_hour + 1)
-    local_dates = np.array(
-        [datetime.fromtimestamp(h * 3600, zone).date().toordinal() for h in hours]
-    )
-    day_index = local_dates - first.toordinal()
-    n_days = (last - first).days + 1
-
-    def per_day(values: np.ndarray, how: str) -> np.ndarray:
-        valid = ~np.isnan(values)
-        if how == "max":
-            out = np.full(n_days, -np.inf)
-            np.maximum.at(out, day_index[valid], values[valid])
-            return np.where(np.isinf(out), np.nan, out)
-        total = np.bincount(day_index[valid], values[valid], minlength=n_days)
-        count = np.bincount(day_index[valid], minlength=n_days)
-        with np.errstate(invalid="ignore"):
-            return total / count
-
-    pollen = np.nansum(
+    hourly["pollen"] = np.nansum(
         [np.nan_to_num(hourly[n]) for n in ("grass_pollen", "birch_pollen", "olive_pollen")],
         axis=0,
     )
+    hours = np.arange(first_hour, last_hour + 1)
+    daily = daily_from_hours(hours, hourly, place.timezone, first, last)
     return {
-        "pm2_5_mean": per_day(hourly["pm2_5"], "mean"),
-        "nitrogen_dioxide_mean": per_day(hourly["nitrogen_dioxide"], "mean"),
-        "ozone_max": per_day(hourly["ozone"], "max"),
-        "pollen_mean": per_day(pollen, "mean"),
+        "pm2_5_mean": daily["pm2_5_mean"],
+        "nitrogen_dioxide_mean": daily["nitrogen_dioxide_mean"],
+        "ozone_max": daily["ozone_max"],
+        "pollen_mean": daily["pollen_mean"],
     }
+
+
+def daily_from_hours(
+    hours: np.ndarray, hourly: dict[str, np.ndarray], timezone: str, first: date, last: date
+) -> dict[str, np.ndarray]:
+    """Return each variable's mean and max per local day from ``first`` to ``last``.
+
+    ``hours`` are UTC hours since 1970; a day with no value of a variable gets NaN.
+    """
+    zone = ZoneInfo(timezone)
+    local_dates = np.array(
+        [datetime.fromtimestamp(int(h) * 3600, zone).date().toordinal() for h in hours]
+    )
+    day_index = local_dates - first.toordinal()
+    n_days = (last - first).days + 1
+    inside = (day_index >= 0) & (day_index < n_days)
+    out = {}
+    for name, values in hourly.items():
+        valid = inside & ~np.isnan(values)
+        total = np.bincount(day_index[valid], values[valid], minlength=n_days)
+        count = np.bincount(day_index[valid], minlength=n_days)
+        peak = np.full(n_days, -np.inf)
+        np.maximum.at(peak, day_index[valid], values[valid])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"{name}_mean"] = total / count
+        out[f"{name}_max"] = np.where(np.isinf(peak), np.nan, peak)
+    return out
+
+
+# A persona for real recorded air, where places lack some variables (Riyadh has only PM,
+# Vigo no PM at all). On day d:
+#
+#     logit p(d) = logit(0.22)
+#                  + sum over the variables the place has of
+#                    effect * (log level(d-1) - median over the series of log level)
+#                  + 0.9 * ([sick on d-1] - 0.22)
+#
+# Centring on the series' own medians keeps about one day in five sick in any climate.
+# Unlike the demo persona there is no unseen daily frailty: p(d) is the best any model
+# that sees the day's air and diary could reach, so "skill captured" is measured against
+# an attainable truth (with a frailty, part of the truth's skill is out of every model's
+# reach, and how much depends on how strong the air's signal is at the place).
+REAL_AIR_BASE_RATE = 0.22
+REAL_AIR_EFFECTS = {
+    "pm2_5_mean": 0.8,
+    "pm10_mean": 0.4,
+    "nitrogen_dioxide_mean": 0.5,
+    "ozone_max": 0.6,
+}
+REAL_AIR_PERSISTENCE = 0.9
+
+
+def simulate_real_air(daily: dict[str, np.ndarray], first: date, seed: int) -> list[PersonaDay]:
+    """Return the real-air persona's days from ``first`` on, given local-day air from the day
+    before ``first`` (``daily`` arrays start one day before ``first``)."""
+    n = len(next(iter(daily.values())))
+    ordinals = np.arange(first.toordinal() - 1, first.toordinal() - 1 + n)
+    draws = uniform(_seed("real-air", seed, "draw"), ordinals)
+    centred = {}
+    for name in REAL_AIR_EFFECTS:
+        level = daily.get(name)
+        if level is None or np.all(np.isnan(level)):
+            continue  # the place has no such variable: it plays no part
+        logged = np.log(np.clip(level, 0.1, None))
+        centred[name] = np.nan_to_num(logged - np.nanmedian(logged))
+    intercept = float(np.log(REAL_AIR_BASE_RATE / (1 - REAL_AIR_BASE_RATE)))
+    days, sick_yesterday = [], False
+    for i in range(1, n):
+        logit = (
+            intercept
+            + sum(REAL_AIR_EFFECTS[name] * values[i - 1] for name, values in centred.items())
+            + REAL_AIR_PERSISTENCE * (float(sick_yesterday) - REAL_AIR_BASE_RATE)
+        )
+        probability = float(1.0 / (1.0 + np.exp(-logit)))
+        sick = bool(draws[i] < probability)
+        days.append(PersonaDay(date.fromordinal(int(ordinals[i])), probability, sick))
+        sick_yesterday = sick
+    return days
 
 
 def simulate(place: Place, first: date, last: date, seed: int) -> list[PersonaDay]:

@@ -53,11 +53,17 @@ COLUMNS = {
 }
 
 ProgressCallback = Callable[[Place, int, int], None]
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class FetchPlan:
-    """What to ask the API for, per run."""
+    """What to ask the API for, per run.
+
+    ``history_start`` and ``backfill`` are local days of the person's places; requests are in
+    UTC days (the API's default), so a day is added on each side: a place at UTC+3 gets the
+    three hours before UTC midnight of its first day, one at UTC-5 the hours after the last.
+    """
 
     today: date
     history_start: date
@@ -68,11 +74,12 @@ class FetchPlan:
 
     def windows(self, observed_through: date | None) -> list[Window]:
         if self.backfill:
-            return plan_windows(*self.backfill, self.chunk_days)
+            first, last = self.backfill
+            return plan_windows(first - ONE_DAY, last + ONE_DAY, self.chunk_days)
         start = (
             observed_through - timedelta(days=self.overlap_days - 1)
             if observed_through
-            else self.history_start
+            else self.history_start - ONE_DAY
         )
         end = self.today + timedelta(days=min(self.forecast_days, MAX_FORECAST_DAYS))
         return plan_windows(start, end, self.chunk_days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import math
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from airsick_ingestion.open_meteo.client import parse_times
+from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES
 
 
 @dataclass
@@ -51,6 +53,40 @@ def load_recording(path: Path) -> Recording:
     )
 
 
+def load_csv_recording(
+    path: Path, latitude: float, longitude: float, utc_offset_seconds: int = 0
+) -> Recording:
+    """Read a recorded hourly series saved as CSV (gzipped or not), where it was recorded.
+
+    CSV keeps no place: the caller says where it is and the offset of its local times
+    (times written with an offset, like ``2024-01-01 00:00:00+00:00``, carry their own).
+    Columns named as Open-Meteo variables are read; others (a label, dlt's ids) are not.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        raise ValueError(f"{path} holds no rows.")
+    time_key = next((k for k in rows[0] if k.lower() == "time"), None)
+    if time_key is None:
+        raise ValueError(f"{path} has no time column.")
+    stamps, offset = [], utc_offset_seconds
+    for row in rows:
+        text = row[time_key].replace(" ", "T")
+        if text.endswith("+00:00"):
+            text, offset = text[: -len("+00:00")], 0
+        stamps.append(text)
+    hours = parse_times(stamps, offset).astype("datetime64[h]").astype(np.int64)
+    values = {
+        name: np.array(
+            [float(r[name]) if r[name] not in ("", "NaN", "null") else np.nan for r in rows]
+        )
+        for name in rows[0]
+        if name in HOURLY_VARIABLES
+    }
+    return Recording(latitude, longitude, None, hours, values)
+
+
 class Replay:
     """Answer from recordings: their hours inside the window asked for, null for other variables.
 
@@ -58,10 +94,10 @@ class Replay:
     (real overlapping recordings agree, which tests check).
     """
 
-    def __init__(self, paths: list[Path]) -> None:
+    def __init__(self, paths: list[Path | Recording]) -> None:
         self.recordings: list[Recording] = []
         for path in paths:
-            recording = load_recording(path)
+            recording = path if isinstance(path, Recording) else load_recording(path)
             same = self._near(recording.latitude, recording.longitude, tolerance=0.01)
             if same is None:
                 self.recordings.append(recording)

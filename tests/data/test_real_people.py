@@ -1,0 +1,70 @@
+"""The whole pipeline on real recorded air, for ordinary diaries, against the persona's truth.
+
+For every real series in ../shared/data/open-meteo (Riyadh's dust, Chennai's half-hour
+offset and monsoon, Berlin, Vigo without PM): replay it as the API would answer, simulate
+the documented real-air persona on it, and run ingest -> dbt build -> train and gate ->
+predict with a full diary, every other day logged, only the last 60 days, and none at all.
+The champion's evening-before predictions on the withheld days are scored against the
+persona's outcomes. Skips cleanly when ../shared is absent. The figures land in
+test-artifacts/real_people.json.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ARTIFACTS
+from tests.real_people import SERIES, SHAPES, run_person
+
+# The skill captured on withheld days, (Brier of the base rate - the model's) / (the base
+# rate's - the truth's): the issue's goals. "full" means two to three years of diary; the
+# Berlin and Vigo recordings hold under a year, so their full diaries are held to the
+# every-other-day goal.
+GOALS = {"full": 0.70, "every_other_day": 0.60, "last_60_days": 0.10}
+LONG_SERIES = ("riyadh", "chennai")
+# The ratio is only a measurement where the truth itself beats the base rate clearly on the
+# withheld days: with a gap of 0.003 in Brier (Berlin's and Vigo's summer windows) it is
+# noise, and any number from -10 to +10 comes out. Below this gap the test holds the model
+# to "not worse than the base rate" instead (and test-artifacts keeps every figure).
+MEASURABLE_GAP = 0.03
+NOT_WORSE_BY = 0.01
+RESULTS = ARTIFACTS / "real_people.json"
+
+
+@pytest.fixture(scope="module")
+def results():
+    found: dict[str, dict] = {}
+    yield found
+    if found:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        old = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        RESULTS.write_text(json.dumps(old | found, indent=2, sort_keys=True))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("series", list(SERIES))
+def test_a_real_person_gets_a_useful_prediction(shared_data, tmp_path, series, shape, results):
+    outcome, news = run_person(shared_data, series, shape, tmp_path / "home")
+    results[f"{series}/{shape}"] = outcome.as_dict()
+
+    # Every shape, even no diary at all, gets a probability for every withheld day.
+    assert outcome.withheld_days >= 50
+    assert news["predict"].predictions["probability"].between(0, 1).all()
+    # The build never fails on the data as the API sent it; what it set aside is reported.
+    assert news["transform"].feature_rows > 0
+
+    if shape == "day_zero":
+        assert outcome.champion_kind == "prior"
+        assert outcome.evidence_days == 0  # stated as not personal yet
+        return
+    assert outcome.evidence_days in (0, outcome.labelled_days)
+    assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()
+    if outcome.brier_base_rate - outcome.brier_truth < MEASURABLE_GAP:
+        return
+    assert outcome.champion_kind != "prior"
+    goal = GOALS[shape] if (shape != "full" or series in LONG_SERIES) else GOALS["every_other_day"]
+    assert outcome.skill_captured >= goal, outcome.as_dict()
+    if shape == "full" and series in LONG_SERIES:
+        assert abs(outcome.auc_model - outcome.auc_truth) <= 0.05, outcome.as_dict()

@@ -1,0 +1,87 @@
+"""A new person anywhere, from day zero: the issue's first scenario, as a user runs it.
+
+Places in Riyadh (dust, no pollen) and Sydney (southern seasons, no pollen), an empty diary,
+the offline stand-in: `airsick run daily` in its own process ends with tomorrow's
+probability, stated as not personal yet, and says what it skipped. Then a few logged days
+and a short diary: still an answer, and how personal it is.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from airsick_ingestion.standin.server import StandIn
+
+from tests.conftest import airsick_command, process_environment
+
+PLACES = "riyadh=24.7136,46.6753,Asia/Riyadh;sydney=-33.8688,151.2093,Australia/Sydney"
+
+
+@pytest.fixture(scope="module")
+def new_person(tmp_path_factory):
+    home = tmp_path_factory.mktemp("new-person") / "home"
+    with StandIn() as server:
+        env = process_environment(
+            home,
+            AIRSICK_PERSON="noor",
+            AIRSICK_PLACES=PLACES,
+            AIRSICK_OPEN_METEO_URL=server.url,
+            AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
+        )
+        yield env
+
+
+def run(env, *args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        airsick_command(*args), env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    return done
+
+
+def test_day_zero_gets_a_prior_answer_and_a_report_of_what_was_skipped(new_person):
+    done = run(new_person, "run", "daily")
+    summary = json.loads(done.stdout[done.stdout.index("{") :])
+    assert {row["place"] for row in summary["tomorrow"]} == {"riyadh", "sydney"}
+    for row in summary["tomorrow"]:
+        assert 0 < row["probability"] < 1
+        assert row["evidence_days"] == 0  # the population prior: not personal yet
+    assert summary["trained"] and summary["promoted"]
+    skipped = " ".join(summary["skipped"])
+    assert "no pollen data" in skipped  # Europe-only variables are absent, not an error
+    assert any("diary is empty" in s for s in summary["stale"])
+
+    predicted = run(new_person, "predict")
+    assert "not personal yet" in predicted.stdout
+    assert predicted.stdout.count("chance of being sick") == 2
+
+
+def test_a_few_logged_days_and_then_a_short_diary_still_answer(new_person):
+    today = date.today()
+    for back in range(10, 0, -1):
+        sick = "--sick" if back % 4 == 0 else "--well"
+        run(new_person, "diary", "log", sick, "--date", str(today - timedelta(days=back)))
+    trained = run(new_person, "train")
+    # Ten days are too few to test a personal model: the prior keeps answering.
+    assert "too few to test" in trained.stdout
+    built = run(new_person, "transform")
+    assert "note:" in built.stderr  # what the build set aside, not a failure
+
+    lines = [
+        f"{today - timedelta(days=back)},{'true' if back % 3 == 0 else 'false'}"
+        for back in range(60, 10, -1)
+    ]
+    diary = Path(new_person["AIRSICK_HOME"]) / "older.csv"
+    diary.write_text("date,sick\n" + "\n".join(lines) + "\n")
+    run(new_person, "diary", "import", str(diary))
+    run(new_person, "transform")
+    trained = run(new_person, "train")
+    assert "weekly folds" in trained.stdout
+    predicted = run(new_person, "predict")
+    assert predicted.stdout.count("chance of being sick") == 2
+    assert "personal, from your" in predicted.stdout or "not personal yet" in predicted.stdout

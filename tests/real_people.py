@@ -1,0 +1,203 @@
+"""Real recorded air, ordinary diaries: the whole pipeline for one person, and its skill.
+
+Used by ``tests/data/test_real_people.py`` and ``benchmarks/skill.py``. For one real series
+in ``../shared/data/open-meteo`` it replays the recording as the API would answer (the
+stand-in in replay mode), simulates the real-air persona of
+``airsick_ingestion.diary.persona.simulate_real_air`` on it, writes the diary in a given
+shape, and runs the product's own steps (ingest, dbt build, train and gate, predict) with
+"today" set some days before the recording ends. The days after are withheld: they are
+scored by the champion as the evening-before prediction and compared with the persona's
+truth.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from airsick_ingestion.diary import persona
+from airsick_ingestion.places import Place
+from airsick_ingestion.standin.replay import Recording, Replay, load_csv_recording, load_recording
+from airsick_ingestion.standin.server import StandIn
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+
+@dataclass(frozen=True)
+class Series:
+    """One recorded series and where it was recorded."""
+
+    file: str
+    place: Place
+    csv_utc_offset_hours: int | None = None  # CSV recordings keep no place or offset
+    withheld_days: int = 180
+
+
+SERIES = {
+    "riyadh": Series(
+        "riyadh_2023-07-26_2026-07-25.json", Place("riyadh", 24.7136, 46.6753, "Asia/Riyadh")
+    ),
+    "chennai": Series(
+        "chennai_2024-01-01_2025-12-31.json", Place("chennai", 13.0827, 80.2707, "Asia/Kolkata")
+    ),
+    "berlin": Series(
+        "berlin_2023-01-01_2023-07-13_tz-bangkok.csv",
+        Place("berlin", 52.52, 13.41, "Europe/Berlin"),
+        csv_utc_offset_hours=7,
+        withheld_days=90,
+    ),
+    "vigo": Series(
+        "vigo_2024-01-01_2024-10-25_dlt.csv.gz",
+        Place("vigo", 42.2328, -8.7226, "Europe/Madrid"),
+        csv_utc_offset_hours=0,
+        withheld_days=90,
+    ),
+}
+SHAPES = ("full", "every_other_day", "last_60_days", "day_zero")
+SEED = 11
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the pipeline answered on the withheld days, against the persona's truth."""
+
+    series: str
+    shape: str
+    labelled_days: int
+    champion_kind: str
+    evidence_days: int
+    withheld_days: int
+    brier_model: float
+    brier_base_rate: float
+    brier_truth: float
+    auc_model: float
+    auc_truth: float
+
+    @property
+    def skill_captured(self) -> float:
+        """(Brier of the base rate - the model's) / (the base rate's - the truth's)."""
+        return (self.brier_base_rate - self.brier_model) / (self.brier_base_rate - self.brier_truth)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "skill_captured": round(self.skill_captured, 3)}
+
+
+def recording(shared: Path, series: Series) -> Recording:
+    path = shared / series.file
+    if series.csv_utc_offset_hours is None:
+        return load_recording(path)
+    return load_csv_recording(
+        path, series.place.latitude, series.place.longitude, series.csv_utc_offset_hours * 3600
+    )
+
+
+def local_days(rec: Recording, place: Place) -> tuple[date, date]:
+    """The first and last whole local days the recording covers."""
+    zone = ZoneInfo(place.timezone)
+    first = datetime.fromtimestamp(int(rec.hours.min()) * 3600, zone).date() + timedelta(days=1)
+    last = datetime.fromtimestamp(int(rec.hours.max()) * 3600, zone).date() - timedelta(days=1)
+    return first, last
+
+
+def persona_days(rec: Recording, place: Place, seed: int = SEED) -> list[persona.PersonaDay]:
+    first, last = local_days(rec, place)
+    daily = persona.daily_from_hours(
+        rec.hours, rec.values, place.timezone, first - timedelta(days=1), last
+    )
+    return persona.simulate_real_air(daily, first, seed)
+
+
+def diary_days(days: list[persona.PersonaDay], shape: str, cutoff: date, logged: int = 60):
+    """The days the person logged: all, every other one, from ``logged`` days before the
+    cutoff on, or none."""
+    if shape == "full":
+        return days
+    if shape == "every_other_day":
+        return [d for d in days if d.date.toordinal() % 2 == 0]
+    if shape.startswith("last_"):
+        return [d for d in days if d.date > cutoff - timedelta(days=logged)]
+    if shape == "day_zero":
+        return []
+    raise ValueError(shape)
+
+
+def run_person(
+    shared: Path,
+    name: str,
+    shape: str,
+    home: Path,
+    *,
+    logged: int = 60,
+    settings_overrides: dict | None = None,
+) -> tuple[Outcome, dict]:
+    """Run the pipeline for one series and diary shape; return the outcome and the steps' news."""
+    from airsick_orchestration import steps
+    from airsick_orchestration.settings import Settings
+
+    series = SERIES[name]
+    rec = recording(shared, series)
+    place = series.place
+    first, last = local_days(rec, place)
+    cutoff = last - timedelta(days=series.withheld_days)
+    days = persona_days(rec, place)
+    logged_days = diary_days(days, shape, cutoff, logged)
+    settings = Settings(
+        home=home,
+        person=f"{name}-{shape}",
+        places=f"{place.name}={place.latitude},{place.longitude},{place.timezone}",
+        history_start=first,
+        as_of=last,
+        forecast_days=0,
+        open_meteo_calls_per_minute=0,
+        **(settings_overrides or {}),
+    )
+    news: dict = {}
+    now = datetime.combine(last + timedelta(days=1), time(12), UTC)
+    with StandIn(replay=Replay([rec]), now=now) as server:
+        pointed = settings.model_copy(update={"open_meteo_url": server.url})
+        news["ingest"] = steps.ingest_air_quality(pointed)
+    if logged_days:
+        steps.write_diary(settings, persona.diary_events(settings.person, logged_days, SEED, now))
+    today = settings.model_copy(update={"as_of": cutoff})
+    news["transform"] = steps.transform(today)
+    news["train"] = steps.train(today)
+    scored = steps.predict(today)
+    news["predict"] = scored
+
+    truth = {d.date: d for d in days}
+    rows = scored.predictions
+    rows = rows[rows["local_date"].dt.date > cutoff]  # the cutoff's own label was trained on
+    target = [truth[d.date()] for d in rows["predicts_date"] if d.date() in truth]
+    rows = rows[[d.date() in truth for d in rows["predicts_date"]]]
+    y = np.array([t.sick for t in target], dtype=int)
+    p_truth = np.array([t.probability for t in target])
+    p_model = rows["probability"].to_numpy()
+    trained_on = [d for d in logged_days if d.date <= cutoff]
+    base = np.mean([d.sick for d in trained_on]) if trained_on else persona.REAL_AIR_BASE_RATE
+    outcome = Outcome(
+        series=name,
+        shape=shape,
+        labelled_days=news["train"].labelled_days,
+        champion_kind=_champion_kind(today),
+        evidence_days=int(rows["evidence_days"].iloc[0]),
+        withheld_days=len(y),
+        brier_model=float(brier_score_loss(y, p_model)),
+        brier_base_rate=float(brier_score_loss(y, np.full(len(y), base))),
+        brier_truth=float(brier_score_loss(y, p_truth)),
+        auc_model=float(roc_auc_score(y, p_model)),
+        auc_truth=float(roc_auc_score(y, p_truth)),
+    )
+    return outcome, news
+
+
+def _champion_kind(settings) -> str:
+    from airsick_serving import registry
+    from mlflow import MlflowClient
+
+    ref = registry.champion(settings.tracking_uri)
+    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+    version = client.get_model_version(registry.MODEL_NAME, ref.version)
+    return json.loads(version.tags["recipe"])["kind"]

@@ -1,0 +1,144 @@
+"""The population prior and the personal model: day zero, short diaries, missing inputs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from airsick_training import prior
+from airsick_training.evaluate import folds_for, weekly_folds
+from airsick_training.features import INDEX, INPUT_COLUMNS
+from airsick_training.models import (
+    GradientBoosting,
+    LogisticGLM,
+    PersonalLogistic,
+    PopulationPrior,
+    default_specs,
+    make_model,
+)
+from airsick_training.promote import decide, without_backtest
+
+RNG = np.random.default_rng(7)
+
+
+def days(n: int, pm2_5: np.ndarray | None = None) -> np.ndarray:
+    """Model inputs for ``n`` days: PM2.5 as given (else typical), the rest missing."""
+    x = np.full((n, len(INPUT_COLUMNS)), np.nan)
+    x[:, INDEX["pm2_5_mean"]] = 15.0 if pm2_5 is None else pm2_5
+    x[:, INDEX["day_of_year"]] = np.arange(n) % 365 + 1
+    return x
+
+
+def person(n: int, slope: float = 1.2, base: float = 0.25):
+    """A person whose risk rises with log PM2.5 (and nothing else), with their diary."""
+    pm = np.exp(RNG.normal(np.log(15), 0.6, n))
+    logit = np.log(base / (1 - base)) + slope * np.log(pm / 15)
+    y = (RNG.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return days(n, pm), y
+
+
+def test_day_zero_answers_from_the_prior_and_the_base_rate():
+    model = PopulationPrior().fit(days(0), np.array([]))
+    p = model.predict_proba(days(1))
+    # At the reference levels (and a missing rest) the answer is the population base rate,
+    # give or take the season.
+    assert abs(p[0] - prior.BASE_RATE) < 0.03
+    assert model.evidence_days == 0
+
+
+def test_every_prior_term_has_a_stated_source_direction_and_width():
+    assert len(prior.NAMES) == len(prior.MEANS) == len(prior.SDS)
+    for term in prior.TERMS:
+        assert term.column in INDEX
+        assert term.sd > 0
+    pollutants = [t for t in prior.TERMS if t.factor in ("PM2.5", "PM10", "nitrogen dioxide")]
+    assert all(t.mean > 0 for t in pollutants)  # published associations are harmful
+
+
+def test_missing_inputs_contribute_nothing_so_pollen_outside_europe_is_simply_absent():
+    model = PopulationPrior().fit(days(0), np.array([]))
+    x = days(3)
+    with_pollen = x.copy()
+    with_pollen[:, INDEX["pollen_total"]] = 0.0  # log1p(0) = 0: the reference
+    np.testing.assert_allclose(model.predict_proba(x), model.predict_proba(with_pollen))
+
+
+def test_the_personal_model_moves_from_the_prior_with_the_evidence():
+    x, y = person(2000)
+    few = PersonalLogistic().fit(x[:20], y[:20])
+    many = PersonalLogistic().fit(x, y)
+    slope = prior.NAMES.index("pm2_5")
+    start = prior.MEANS[slope]
+    # With 20 days the slope has moved little and is unsure; with 2,000 it is near the truth.
+    assert abs(few.coefficients[slope] - start) < abs(many.coefficients[slope] - start)
+    assert abs(many.coefficients[slope] - 1.2) < 0.25
+    widths = [m.table.loc["pm2_5", "high"] - m.table.loc["pm2_5", "low"] for m in (few, many)]
+    assert widths[1] < widths[0] / 3
+    assert many.evidence_days == 2000
+
+
+def test_a_short_diary_of_one_outcome_still_fits():
+    x, _ = person(10)
+    model = PersonalLogistic().fit(x, np.zeros(10, dtype=int))
+    p = model.predict_proba(x)
+    assert np.isfinite(p).all() and (p < prior.BASE_RATE).all()
+
+
+def test_candidates_follow_the_evidence():
+    assert set(default_specs(0, labelled_days=30)) == {"base_rate", "persistence", "personal"}
+    assert "glm" in default_specs(0, labelled_days=200)
+    assert "gbm" in default_specs(0, labelled_days=400)
+    spec = PersonalLogistic().spec()
+    assert make_model(spec).spec() == spec
+
+
+def test_models_that_learn_from_scratch_drop_inputs_with_no_value_at_all():
+    x, y = person(400)
+    x[:, INDEX["sick_today"]] = RNG.integers(0, 2, 400)
+    # pollen_total and every other column but PM2.5, the calendar and the diary are all null.
+    for model in (LogisticGLM(), GradientBoosting(max_iter=20)):
+        p = model.fit(x, y).predict_proba(x)
+        assert np.isfinite(p).all()
+
+
+def test_weekly_folds_for_short_diaries_leave_the_future_out():
+    dates = pd.Series(pd.date_range("2025-01-01", periods=60, freq="D"))
+    folds = weekly_folds(dates)
+    assert folds and len(folds) <= 7
+    for fold in folds:
+        assert (dates <= fold.train_end).sum() >= 14
+        assert fold.train_end + pd.Timedelta(days=1) < fold.test_start
+        assert (fold.test_end - fold.test_start).days <= 6
+    for before, after in itertools.pairwise(folds):
+        assert before.test_end < after.test_start
+    assert folds[-1].test_end == dates.max()
+    assert weekly_folds(dates.head(15)) == []  # two weeks are too few to test anything
+    assert folds_for(dates)[0] == "weekly"
+    long = pd.Series(pd.date_range("2023-01-01", periods=900, freq="D"))
+    assert folds_for(long)[0] == "monthly"
+
+
+def test_a_gappy_diary_still_gets_folds():
+    dates = pd.Series(pd.date_range("2025-01-01", periods=120, freq="2D"))  # every other day
+    assert len(weekly_folds(dates)) >= 10
+
+
+def test_rule_zero_the_prior_answers_until_there_is_evidence():
+    first = without_backtest(0, has_champion=False, needed=21)
+    assert first.promote and "not personal yet" in first.reason
+    later = without_backtest(9, has_champion=True, needed=21)
+    assert not later.promote
+
+
+def test_a_personal_model_replaces_the_prior_when_it_beats_it():
+    scores = {
+        "base_rate": {"log_loss": 0.60, "brier": 0.20},
+        "persistence": {"log_loss": 0.59, "brier": 0.19},
+        "personal": {"log_loss": 0.61, "brier": 0.205},
+    }
+    prior_champion = {"log_loss": 0.70, "brier": 0.24}
+    decision = decide("personal", scores, prior_champion, False, 0.01, champion_is_prior=True)
+    assert decision.promote and "population prior" in decision.reason
+    # Not when the champion is already personal: then the baselines must be beaten.
+    assert not decide("personal", scores, prior_champion, False, 0.01).promote
