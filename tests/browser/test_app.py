@@ -119,6 +119,8 @@ def test_the_app_shows_the_model_servers_prediction_at_both_widths(running, brow
         text = page.inner_text("body")
         assert f"{expected.probability:.0%} chance of being sick" in text
         assert f"model version {expected.model_version}" in text
+        # How personal the answer is, in the person's words.
+        assert f"from your {expected.evidence_days} logged days" in text
         assert "not answering" not in text
         assert "The air in the coming days" in text
         # The form lives in marimo's shadow DOM, out of inner_text's reach: locate it.

@@ -90,7 +90,8 @@ def test_ingest_a_one_off_place_offline_in_the_issue_form(tmp_path):
         "2024-03-31",
     )
     assert result.exit_code == 0, result.output
-    assert "Ingested 2,184 rows (2,184 new hours) for 1 place" in result.output
+    # 91 local days, whole in Riyadh: the UTC days on each side come too (93 days of hours).
+    assert "Ingested 2,232 rows (2,232 new hours) for 1 place" in result.output
     table = read_raw(tmp_path / "home" / "lake", "air_quality")
     assert set(table["timezone"].to_pylist()) == {"Asia/Riyadh"}
 
@@ -137,7 +138,7 @@ def test_transform_and_docs_commands(demo_settings, monkeypatch, tmp_path):
     monkeypatch.setenv("AIRSICK_HOME", str(home))
     built = airsick("transform")
     assert built.exit_code == 0, built.output
-    assert "Built 6 models and passed" in built.output
+    assert "Built 7 models and passed" in built.output
     assert "rows in marts.fct_daily_features" in built.output
     docs = airsick("docs", "--no-serve")
     assert docs.exit_code == 0, docs.output

@@ -60,7 +60,8 @@ def hours_of(table, place="home"):
 
 def test_backfill_then_rerun_adds_nothing_new(standin, tmp_path):
     first = ingest(standin, tmp_path, places=(HOME, WORK))
-    days = (NOW.date() + timedelta(days=4) - START).days + 1
+    # From the UTC day before the first local day (it makes that day whole) to the forecast.
+    days = (NOW.date() + timedelta(days=4) - START).days + 2
     assert first.rows == 2 * days * 24
     assert first.new_hours == 2 * days * 24
     table = read_raw(tmp_path / "lake", "air_quality")
@@ -159,7 +160,8 @@ def test_a_load_interrupted_after_extract_is_completed_by_the_next_run(standin, 
     table = read_raw(tmp_path / "lake", "air_quality")
     per_hour = table.group_by(["time"]).aggregate([("fetched_at", "count_distinct")])
     assert pc.max(per_hour["fetched_at_count_distinct"]).as_py() <= 2
-    days = (NOW.date() + timedelta(days=4) - START).days + 1
+    # From the UTC day before the first local day (it makes that day whole) to the forecast.
+    days = (NOW.date() + timedelta(days=4) - START).days + 2
     assert pc.count_distinct(table["time"]).as_py() == days * 24
     # Nothing was fetched twice from history: the resumed package moved the state on.
     assert result.requests == 1
@@ -200,8 +202,9 @@ def test_a_process_killed_mid_ingest_loses_and_doubles_nothing(standin, tmp_path
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     table = read_raw(tmp_path / "home" / "lake", "air_quality")
-    assert table.num_rows == 366 * 24
-    assert pc.count_distinct(table["time"]).as_py() == 366 * 24
+    # 2024's 366 local days, and the UTC day on each side that makes the first and last whole.
+    assert table.num_rows == (366 + 2) * 24
+    assert pc.count_distinct(table["time"]).as_py() == (366 + 2) * 24
 
 
 def test_the_same_against_s3_on_moto(standin, tmp_path, moto_s3):

@@ -44,6 +44,14 @@ def run(env, *args: str) -> subprocess.CompletedProcess:
     return done
 
 
+def test_day_zero_by_hand_has_no_dead_end(new_person):
+    run(new_person, "ingest")
+    built = run(new_person, "transform")
+    assert "no pollen data" in built.stderr  # reported, not failed
+    predicted = run(new_person, "predict")  # no `airsick train` first: the prior answers
+    assert predicted.stdout.count("not personal yet") == 2
+
+
 def test_day_zero_gets_a_prior_answer_and_a_report_of_what_was_skipped(new_person):
     done = run(new_person, "run", "daily")
     summary = json.loads(done.stdout[done.stdout.index("{") :])
@@ -51,7 +59,7 @@ def test_day_zero_gets_a_prior_answer_and_a_report_of_what_was_skipped(new_perso
     for row in summary["tomorrow"]:
         assert 0 < row["probability"] < 1
         assert row["evidence_days"] == 0  # the population prior: not personal yet
-    assert summary["trained"] and summary["promoted"]
+    assert not summary["trained"]  # the prior is champion already; no diary to learn from
     skipped = " ".join(summary["skipped"])
     assert "no pollen data" in skipped  # Europe-only variables are absent, not an error
     assert any("diary is empty" in s for s in summary["stale"])
@@ -59,6 +67,28 @@ def test_day_zero_gets_a_prior_answer_and_a_report_of_what_was_skipped(new_perso
     predicted = run(new_person, "predict")
     assert "not personal yet" in predicted.stdout
     assert predicted.stdout.count("chance of being sick") == 2
+
+
+def test_day_zero_through_the_model_server(new_person):
+    from airsick_lakehouse import connect
+    from airsick_orchestration.settings import Settings
+    from airsick_serving.client import AirsickClient
+
+    from tests.integration.test_serving import start_server, stop, wait_for
+
+    settings = Settings(
+        home=new_person["AIRSICK_HOME"], person="noor", places=PLACES, standin_port=0
+    )
+    with connect(settings.lakehouse) as con:
+        rows = con.execute("select * from lake.marts.fct_scoring_features").df()
+    process, url = start_server(settings)
+    try:
+        wait_for(url)
+        answers = AirsickClient(url).predict(rows)
+    finally:
+        stop(process)
+    assert len(answers) == len(rows) > 0
+    assert all(0 < a.probability < 1 and a.evidence_days == 0 for a in answers)
 
 
 def test_a_few_logged_days_and_then_a_short_diary_still_answer(new_person):

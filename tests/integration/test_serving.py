@@ -85,6 +85,8 @@ def test_scores_through_the_typed_client(served, scoring_rows):
     assert all(0 < p.probability < 1 for p in predictions)
     assert {p.model_version for p in predictions} == {"1"}
     assert predictions[0].reasons and "factor" in predictions[0].reasons[0]
+    # Each answer says how personal it is: the demo persona's years of diary.
+    assert all(p.evidence_days > 1000 for p in predictions)
     version = requests.get(f"{url}/version", timeout=5)
     assert version.ok and version.headers["X-Airsick-Model-Version"] == "1"
 

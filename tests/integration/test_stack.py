@@ -28,7 +28,11 @@ def test_demo_once_from_an_empty_home_then_again(demo_home):
     first = demo_home["output"]
     assert "new entries" in first and "Ingested" in first
     assert "Trained because there is no champion yet" in first
-    assert re.search(r"home: \w{3} \d{2} \w{3}, .* chance of being sick; model v1;", first)
+    assert re.search(
+        r"home: \w{3} \d{2} \w{3}, .* chance of being sick; .*; model v1, personal, "
+        r"from your \d+ logged days\.",
+        first,
+    )
 
     again = demo_home["again"]  # run straight after the first, before any test used the home
     assert "Diary: 0 new entries" in again

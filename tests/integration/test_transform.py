@@ -100,11 +100,15 @@ def test_every_build_is_a_named_snapshot_and_old_ones_are_expired(built_demo):
     assert table_digest(built_demo, FEATURES)[0] == then
 
 
-def test_a_failing_data_test_fails_with_its_name(demo_settings, tmp_path):
+def _with_extra_raw_row(demo_settings, tmp_path, column: str, value):
+    """A copy of the demo lake with one raw row refetched a day later with ``column`` set."""
     settings = demo_settings.model_copy(update={"home": tmp_path / "home", "lake_url": None})
     shutil.copytree(demo_settings.lake, settings.lake)
     bad = pq.read_table(next((tmp_path / "home/lake/raw/air_quality").glob("*.parquet")))
-    bad = bad.slice(0, 1).set_column(bad.schema.get_field_index("pm10"), "pm10", pa.array([-5.0]))
+    bad = bad.slice(0, 1)
+    index = bad.schema.get_field_index(column)
+    field = pa.field(column, bad.schema.field(column).type, nullable=True)
+    bad = bad.set_column(index, field, pa.array([value], field.type))
     bad = bad.set_column(
         bad.schema.get_field_index("fetched_at"),
         "fetched_at",
@@ -113,7 +117,24 @@ def test_a_failing_data_test_fails_with_its_name(demo_settings, tmp_path):
         ),
     )
     pq.write_table(bad, tmp_path / "home/lake/raw/air_quality/zz-bad.parquet")
-    with pytest.raises(TransformError, match="value_between_stg_open_meteo__air_quality_pm10"):
+    return settings
+
+
+def test_an_implausible_value_is_quarantined_not_a_failed_build(demo_settings, tmp_path):
+    settings = _with_extra_raw_row(demo_settings, tmp_path, "pm10", -5.0)
+    summary = steps.transform(settings)
+    assert any("quarantined" in note and "pm10" in note for note in summary.notes)
+    with connect(settings.lakehouse) as con:
+        quarantined = con.execute(
+            "select variable, value_as_sent from lake.intermediate.int_quarantined_values"
+        ).fetchall()
+    assert ("pm10", -5.0) in quarantined
+
+
+def test_a_failing_test_of_our_own_logic_fails_with_its_name(demo_settings, tmp_path):
+    # Every raw row names its place (ingestion's contract): a row without one is our bug.
+    settings = _with_extra_raw_row(demo_settings, tmp_path, "place", None)
+    with pytest.raises(TransformError, match="not_null_stg_open_meteo__air_quality_place"):
         steps.transform(settings)
 
 

@@ -285,8 +285,9 @@ def predict() -> None:
     """
     settings = _settings()
     try:
-        scored = steps.predict(settings)
-    except ScoringError as error:
+        with console.status("scoring…") as status:
+            scored = steps.predict(settings, progress=lambda m: status.update(f"{m}…"))
+    except (ScoringError, DatasetError) as error:
         _fail(str(error))
     _print_predictions(scored)
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from airsick_ingestion.places import Place
 from airsick_lakehouse import connect, maintain
@@ -147,7 +147,9 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
     from mlflow import MlflowClient
 
     run = MlflowClient(tracking_uri=settings.tracking_uri).get_run(champion.run_id)
-    trained_until = datetime.fromisoformat(run.data.params["date_to"]).date()
+    learnt_to = run.data.params.get("date_to", "none")
+    # The population prior learnt from no day: every labelled day is new to it.
+    trained_until = date.min if learnt_to == "none" else date.fromisoformat(learnt_to)
     with connect(settings.lakehouse) as con:
         new_labels, new_days, drift = con.execute(
             """

@@ -24,7 +24,7 @@ from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_ai
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
 from airsick_lakehouse.lakehouse import count_rows, maintain
-from airsick_serving import batch
+from airsick_serving import batch, registry
 from airsick_serving.batch import Scored
 from airsick_training import train as training
 from airsick_training.train import TrainReport
@@ -159,11 +159,21 @@ def train(settings: Settings, progress: Callable[[str], None] | None = None) -> 
         margin=settings.promotion_margin,
         tags={"mlflow.source.git.commit": git_commit(), "git_commit": git_commit()},
         progress=progress,
+        home=settings.place_list[0].name,
     )
 
 
-def predict(settings: Settings) -> Scored:
-    """Score the forecast days: through the model server if it runs, else in-process."""
+def predict(settings: Settings, progress: Callable[[str], None] | None = None) -> Scored:
+    """Score the forecast days: through the model server if it runs, else in-process.
+
+    With no champion yet there is no dead end: training runs first, and on day zero that
+    registers the population prior (an answer stated as not personal yet).
+    """
+    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    if registry.champion(settings.tracking_uri) is None:
+        if progress:
+            progress("no champion yet: training first (the population prior on day zero)")
+        train(settings)
     return batch.score(
         settings.lakehouse,
         person=settings.person,

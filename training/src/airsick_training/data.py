@@ -74,13 +74,17 @@ def read_table(lakehouse: Lakehouse, table: str, person: str) -> tuple[pd.DataFr
     return frame, int(snapshot)
 
 
-def load_dataset(lakehouse: Lakehouse, person: str) -> Dataset:
+def load_dataset(lakehouse: Lakehouse, person: str, home: str | None = None) -> Dataset:
     """Return the labelled feature rows of ``person``: none at all on day zero.
 
     A row is labelled when the diary holds the next day; a day not logged is unknown and
-    its row is not a training row (it is never taken as a well day).
+    its row is not a training row (it is never taken as a well day). With several places,
+    each diary day is learnt once, with the air of ``home`` (the place the person lives);
+    the other places are scored, not learnt from twice with the same label.
     """
     frame, snapshot = read_table(lakehouse, FEATURE_TABLE, person)
+    if home is not None and (frame["place"] == home).any():
+        frame = frame[frame["place"] == home]
     labelled = frame[frame[LABEL].notna()].reset_index(drop=True)
     return Dataset(
         frame=labelled,

@@ -99,15 +99,17 @@ def train(
     tags: dict[str, str] | None = None,
     candidates: dict[str, dict] | None = None,
     progress: Callable[[str], None] | None = None,
+    home: str | None = None,
 ) -> TrainReport:
     """Backtest baselines and candidates, log and register the best, and apply the gate.
 
     Works with the evidence there is: on day zero it registers the population prior; with a
     short diary it backtests week by week; with over a year and a half, month by month.
-    ``candidates`` replaces the default candidate recipes (the baselines always run).
+    ``candidates`` replaces the default candidate recipes (the baselines always run);
+    ``home`` is the place whose air the diary is learnt with (the person's first place).
     """
     say = progress or (lambda message: log.info(message))
-    dataset: Dataset = load_dataset(lakehouse, person)
+    dataset: Dataset = load_dataset(lakehouse, person, home)
     days = dataset.labelled_days
     fold_kind, folds = folds_for(dataset.frame["local_date"], months=backtest_months)
     experiment_id = track.use(tracking_uri, experiment, artifact_location)

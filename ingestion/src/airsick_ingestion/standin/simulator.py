@@ -106,6 +106,16 @@ ELSEWHERE = {
     "pm10": Pollutant(18.0, 0.55, 0.20, 30, "traffic", 0.10, 0.05, 0.8),
     "pm2_5": Pollutant(11.0, 0.60, 0.25, 20, "traffic", 0.10, 0.05, 0.85),
 }
+# Calibrated on Chennai (2024-2025) from Open-Meteo's CAMS global series: the tropics outside
+# the dust belt, more particulate matter and SO2 than Europe, ozone higher, winter haze.
+TROPICS = {
+    **ELSEWHERE,
+    "pm10": Pollutant(27.0, 0.50, 0.30, 20, "traffic", 0.10, 0.03, 0.8),
+    "pm2_5": Pollutant(18.5, 0.55, 0.35, 20, "traffic", 0.10, 0.03, 0.85),
+    "nitrogen_dioxide": Pollutant(6.7, 0.70, 0.25, 10, "traffic", 0.35, 0.15, 0.6),
+    "sulphur_dioxide": Pollutant(6.6, 0.60, 0.15, 20, "flat", 0.05, 0.05, 0.5),
+    "ozone": Pollutant(80.0, 0.35, 0.25, 60, "afternoon", 0.30, -0.05, -0.5),
+}
 
 # Pollen seasons (Europe only): peak day of year, width in days, peak grains/m³.
 POLLEN_SEASONS = {
@@ -322,7 +332,7 @@ class Simulator:
         lat, lon = cell
         arid = dust_belt(lat, lon)
         europe = in_europe(lat, lon)
-        base = EUROPE if europe else ELSEWHERE
+        base = EUROPE if europe else (TROPICS if abs(lat) < 23.5 else ELSEWHERE)
         solar_hour = (hours % 24 + lon / 15.0) % 24
         local_day = np.floor_divide(hours + round(lon / 15.0), 24)
         weekend = ((local_day + 3) % 7) >= 5  # 1970-01-01 was a Thursday

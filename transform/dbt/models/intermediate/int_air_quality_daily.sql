@@ -69,3 +69,8 @@ select
     -- A day with under three quarters of its hours is marked: its means are less certain.
     least(hours_with_data, hours_in_day) >= 0.75 * hours_in_day as has_enough_data
 from final
+-- Ingestion fetches the UTC day before the first local day so that day is whole; the part
+-- of the local day before it that comes along is not a day of history.
+qualify not (
+    local_date = min(local_date) over (partition by place) and hours_present < hours_in_day
+)
