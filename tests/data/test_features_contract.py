@@ -26,6 +26,13 @@ def expected(built_demo) -> pd.DataFrame:
     latest = raw.sort_values("fetched_at").groupby(["place", "time"]).tail(1)
     tz = built_demo.place_list[0].timezone
     latest["local_date"] = latest["time"].dt.tz_convert(tz).dt.date
+    # The hours of the local day before the first whole one (they come with the UTC day
+    # fetched to make the first local day whole) are not a day of history.
+    hours = latest.groupby("local_date").size()
+    day = pd.Timestamp(hours.index[0]).tz_localize(tz)
+    in_day = (day + pd.DateOffset(days=1) - day) / pd.Timedelta(hours=1)  # 23, 24 or 25
+    if hours.iloc[0] < in_day:
+        latest = latest[latest["local_date"] != hours.index[0]]
     daily = latest.groupby("local_date").agg(
         pm2_5_mean=("pm2_5", "mean"), ozone_max=("ozone", "max")
     )

@@ -148,8 +148,22 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
 
     run = MlflowClient(tracking_uri=settings.tracking_uri).get_run(champion.run_id)
     learnt_to = run.data.params.get("date_to", "none")
-    # The population prior learnt from no day: every labelled day is new to it.
-    trained_until = date.min if learnt_to == "none" else date.fromisoformat(learnt_to)
+    if learnt_to == "none":
+        # The population prior learnt from no day: the diary is what can change it, and
+        # drift means nothing to a model that has seen no air of this person.
+        with connect(settings.lakehouse) as con:
+            labelled = con.execute(
+                "select count(distinct local_date) from lake.marts.fct_daily_features "
+                "where person = ? and sick_next_day is not null",
+                [settings.person],
+            ).fetchone()[0]
+        if labelled >= RETRAIN_AFTER_NEW_LABELS:
+            return True, f"the population prior answers and {labelled} days have a label"
+        return False, (
+            f"the population prior answers until {RETRAIN_AFTER_NEW_LABELS} days are logged "
+            f"({labelled} so far)"
+        )
+    trained_until = date.fromisoformat(learnt_to)
     with connect(settings.lakehouse) as con:
         new_labels, new_days, drift = con.execute(
             """
