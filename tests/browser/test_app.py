@@ -10,12 +10,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import httpx
 import pytest
+from airsick_orchestration.settings import Settings
 
 from tests.conftest import ARTIFACTS, airsick_command, free_port
 
@@ -154,7 +154,9 @@ def test_logging_a_day_through_the_form_lands_in_the_lake(running, browser):
     ).fetchall()
     assert len(written) == 1
     day, sick, severity, source = written[0]
-    assert sick and severity == 1 and source == "app" and day <= date.today()
+    # "Today" is the person's, in their first place (Madrid is ahead of UTC in the evening).
+    today = Settings(home=running["env"]["AIRSICK_HOME"]).today()
+    assert sick and severity == 1 and source == "app" and day <= today
 
 
 def test_a_stopped_model_server_gets_one_friendly_line_and_the_rest_works(running, browser):
