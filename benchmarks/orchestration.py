@@ -60,7 +60,7 @@ def stage_breakdown() -> tuple[dict[str, float], dict[str, float]]:
             seconds["diary"] = time.perf_counter() - started
             if mode == "bare":
                 for name, step in (
-                    ("ingest", partial(steps.ingest_air_quality, pointed)),
+                    ("ingest", partial(steps.ingest, pointed)),
                     ("transform", partial(steps.transform, settings)),
                     ("train", partial(steps.train, settings)),
                     ("score", partial(steps.predict, settings)),
@@ -99,7 +99,7 @@ def prepare_home(years: int, n_places: int) -> dict[str, str]:
     settings = Settings(home=home, places=place_grid(n_places), history_start=first, standin_port=0)
     with steps.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
-        steps.ingest_air_quality(pointed)
+        steps.ingest(pointed)
     steps.transform(settings)
     steps.train(settings)
     return _environment(

@@ -32,7 +32,7 @@ def prepare(n_places: int) -> Settings:
     settings = Settings(home=home, places=places(n_places), standin_port=0)
     with steps.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
-        steps.ingest_air_quality(pointed)
+        steps.ingest(pointed)
     return settings
 
 

@@ -104,7 +104,7 @@ def demo_settings(tmp_path_factory):
     settings = Settings(home=home, standin_port=0)
     with steps.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
-        steps.ingest_air_quality(pointed)
+        steps.ingest(pointed)
     return settings
 
 

@@ -158,7 +158,7 @@ def run_person(
     now = datetime.combine(last + timedelta(days=1), time(12), UTC)
     with StandIn(replay=Replay([rec]), now=now) as server:
         pointed = settings.model_copy(update={"open_meteo_url": server.url})
-        news["ingest"] = steps.ingest_air_quality(pointed)
+        news["ingest"], news["weather"] = steps.ingest(pointed)
     if logged_days:
         steps.write_diary(settings, persona.diary_events(settings.person, logged_days, SEED, now))
     today = settings.model_copy(update={"as_of": cutoff})

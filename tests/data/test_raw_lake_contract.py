@@ -7,7 +7,12 @@ from datetime import timedelta
 import numpy as np
 import pyarrow.compute as pc
 import pytest
-from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES, POLLENS, POLLUTANTS
+from airsick_ingestion.open_meteo.constants import (
+    HOURLY_VARIABLES,
+    POLLENS,
+    POLLUTANTS,
+    WEATHER_VARIABLES,
+)
 from airsick_orchestration import steps
 
 from tests.helpers import read_raw
@@ -17,7 +22,7 @@ from tests.helpers import read_raw
 def demo_lake(demo_settings):
     """The session's demo home, ingested once more: a rerun must not change any contract."""
     with steps.standin_serving(demo_settings) as pointed:
-        steps.ingest_air_quality(pointed)
+        steps.ingest(pointed)
     return demo_settings
 
 
@@ -93,3 +98,31 @@ def test_persona_truth_matches_the_diary(demo_lake, diary):
         by_date[d] == s
         for d, s in zip(diary["date"].to_pylist(), diary["sick"].to_pylist(), strict=True)
     )
+
+
+@pytest.fixture(scope="module")
+def weather(demo_lake):
+    return read_raw(demo_lake.lake, "weather")
+
+
+def test_weather_covers_every_hour_from_the_archive_or_the_forecast(weather, demo_lake):
+    keys = weather.group_by(["place", "time", "fetched_at", "source"]).aggregate(
+        [([], "count_all")]
+    )
+    assert pc.max(keys["count_all"]).as_py() == 1, "a rerun doubled weather rows"
+    assert set(weather["source"].to_pylist()) == {"archive", "forecast"}
+    has_value = pc.is_valid(weather["temperature_2m"])
+    times = np.unique(weather.filter(has_value)["time"].to_numpy().astype("datetime64[h]"))
+    assert (np.diff(times) == np.timedelta64(1, "h")).all(), "an hour has no weather"
+    first = demo_lake.history_first_day() - timedelta(days=1)
+    assert str(times[0])[:10] == first.isoformat()
+    last = demo_lake.today() + timedelta(days=demo_lake.forecast_days)
+    assert str(times[-1]) == f"{last.isoformat()}T23"
+
+
+def test_the_archive_is_asked_only_for_days_it_has(weather, demo_lake):
+    archive = weather.filter(pc.equal(weather["source"], "archive"))
+    newest = pc.max(archive["time"]).as_py().date()
+    assert newest <= demo_lake.today() - timedelta(days=6)
+    for name in WEATHER_VARIABLES:
+        assert archive[name].null_count < 0.001 * len(archive), name

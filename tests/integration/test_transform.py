@@ -177,7 +177,7 @@ def test_the_same_against_s3_on_moto(tmp_path, moto_s3):
     )
     with steps.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
-        steps.ingest_air_quality(pointed)
+        steps.ingest(pointed)
     summary = steps.transform(settings)
     assert summary.feature_rows == (settings.today() - settings.history_first_day()).days + 1
     import s3fs

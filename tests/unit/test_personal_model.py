@@ -86,11 +86,29 @@ def test_a_short_diary_of_one_outcome_still_fits():
 
 
 def test_candidates_follow_the_evidence():
-    assert set(default_specs(0, labelled_days=30)) == {"base_rate", "persistence", "personal"}
+    assert set(default_specs(0, labelled_days=30)) == {
+        "base_rate",
+        "persistence",
+        "personal",
+        "personal_air",
+    }
     assert "glm" in default_specs(0, labelled_days=200)
     assert "gbm" in default_specs(0, labelled_days=400)
     spec = PersonalLogistic().spec()
     assert make_model(spec).spec() == spec
+    air_only = default_specs(0, labelled_days=30)["personal_air"]
+    assert not set(air_only["inputs"]) & prior.WEATHER_TERMS
+    assert set(spec["inputs"]) >= prior.WEATHER_TERMS
+
+
+def test_the_air_only_variant_ignores_the_weather():
+    x, y = person(400)
+    x[:, INDEX["temperature_max"]] = np.linspace(0, 40, len(x))
+    air = PersonalLogistic(weather=False).fit(x, y)
+    hotter = x.copy()
+    hotter[:, INDEX["temperature_max"]] += 15
+    assert np.allclose(air.predict_proba(x), air.predict_proba(hotter))
+    assert "temperature_max" not in air.table.index
 
 
 def test_models_that_learn_from_scratch_drop_inputs_with_no_value_at_all():

@@ -130,7 +130,10 @@ def ingest(
         ),
     ] = False,
 ) -> None:
-    """Load hourly air quality for the person's places into the lake (raw/air_quality).
+    """Load hourly air quality and weather for the person's places into the lake.
+
+    Air quality lands in raw/air_quality; weather (temperature, humidity, rain, wind: the
+    archive for history, the forecast API for recent days and the days ahead) in raw/weather.
 
     Without --start/--end it is incremental: only what is new since the last run, plus a
     few recent days that the API revises, and the forecast days. With them it backfills
@@ -165,19 +168,21 @@ def _run_ingest(
     with _progress() as progress:
         tasks: dict[str, int] = {}
 
-        def on_window(place: Place, done: int, total: int) -> None:
-            if place.name not in tasks:
-                tasks[place.name] = progress.add_task(f"air quality · {place.name}", total=total)
-            progress.update(tasks[place.name], completed=done, total=total)
+        def on_window(kind: str, place: Place, done: int, total: int) -> None:
+            key = f"{kind} · {place.name}"
+            if key not in tasks:
+                tasks[key] = progress.add_task(key, total=total)
+            progress.update(tasks[key], completed=done, total=total)
 
-        result = steps.ingest_air_quality(settings, places, backfill, on_window)
+        result, weather = steps.ingest(settings, places, backfill, on_window)
     resumed = (
         f", completed {result.resumed_packages} interrupted load" if result.resumed_packages else ""
     )
     console.print(
         f"Ingested {result.rows:,} rows ({result.new_hours:,} new hours) for "
         f"{result.places} place{'s' if result.places != 1 else ''} in {result.seconds:.1f} s "
-        f"({result.requests} requests{resumed}) into {settings.lake}"
+        f"({result.requests} requests{resumed}) into {settings.lake}, "
+        f"and {weather.rows:,} hours of weather ({weather.requests} requests)"
     )
 
 

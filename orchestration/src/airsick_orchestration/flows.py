@@ -63,13 +63,18 @@ class DailySummary:
 
 @task(**IO_RETRIES, task_run_name="ingest {place.name}")
 def ingest_place(settings: Settings, place: Place) -> dict:
-    result = steps.ingest_air_quality(settings, [place])
-    return {"rows": result.rows, "new_hours": result.new_hours, "requests": result.requests}
+    air, weather = steps.ingest(settings, [place])
+    return {
+        "rows": air.rows,
+        "new_hours": air.new_hours,
+        "requests": air.requests + weather.requests,
+        "weather_rows": weather.rows,
+    }
 
 
 @flow(name="ingest", log_prints=True)
 def ingest_flow() -> dict:
-    """Fetch what is new of every place's air quality: one task per place, retried on I/O."""
+    """Fetch what is new of every place's air and weather: one task per place, retried on I/O."""
     settings = Settings()
     results = [ingest_place(settings, place) for place in settings.place_list]
     return {
@@ -144,8 +149,11 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
     champion = registry.champion(settings.tracking_uri)
     if champion is None:
         return True, "there is no champion yet"
+    from airsick_training.features import INPUT_COLUMNS
     from mlflow import MlflowClient
 
+    if registry.input_columns(settings.tracking_uri, champion) != list(INPUT_COLUMNS):
+        return True, "the champion was trained on other inputs than this version of airsick has"
     run = MlflowClient(tracking_uri=settings.tracking_uri).get_run(champion.run_id)
     learnt_to = run.data.params.get("date_to", "none")
     if learnt_to == "none":

@@ -19,6 +19,8 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_OPEN_METEO_URL = "https://air-quality-api.open-meteo.com"
+REAL_ARCHIVE_URL = "https://archive-api.open-meteo.com"
+REAL_FORECAST_URL = "https://api.open-meteo.com"
 DEMO_PLACES = "home=40.4168,-3.7038,Europe/Madrid"
 
 
@@ -74,6 +76,15 @@ class Settings(BaseSettings):
     open_meteo_url: str = Field(
         default=REAL_OPEN_METEO_URL,
         description="Base URL of the air-quality API: the real one, the stand-in or a replay.",
+    )
+    weather_archive_url: str | None = Field(
+        default=None,
+        description="Base URL of the weather archive (history). Default: Open-Meteo's, or "
+        "the air-quality URL when that is a stand-in or a replay (one server answers both).",
+    )
+    weather_forecast_url: str | None = Field(
+        default=None,
+        description="Base URL of the weather forecast API. Default: as the archive's.",
     )
     open_meteo_calls_per_minute: float = Field(
         default=600, ge=0, description="Pace requests under this weighted rate; 0 turns it off."
@@ -163,6 +174,13 @@ class Settings(BaseSettings):
         if self.lake_url:
             return self.lake_url if is_remote(self.lake_url) else str(Path(self.lake_url).resolve())
         return str((self.home / "lake").resolve())
+
+    def weather_urls(self) -> tuple[str, str]:
+        """The archive's and the forecast API's base URLs (see the two settings)."""
+        real = self.open_meteo_url.rstrip("/") == REAL_OPEN_METEO_URL
+        archive = self.weather_archive_url or (REAL_ARCHIVE_URL if real else self.open_meteo_url)
+        forecast = self.weather_forecast_url or (REAL_FORECAST_URL if real else self.open_meteo_url)
+        return archive, forecast
 
     @property
     def pipelines_dir(self) -> Path:

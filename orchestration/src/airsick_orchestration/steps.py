@@ -20,7 +20,9 @@ from airsick_ingestion.diary import persona
 from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv
 from airsick_ingestion.diary.source import DiaryResult, append_events, write_persona_truth
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, RetryPolicy
+from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
 from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_air_quality
+from airsick_ingestion.open_meteo.weather import WeatherResult, load_weather
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
 from airsick_lakehouse.lakehouse import count_rows, maintain
@@ -39,12 +41,27 @@ class PortTakenError(RuntimeError):
     """A port airsick wants is used by another program."""
 
 
-def open_meteo_client(settings: Settings) -> OpenMeteoClient:
+def open_meteo_client(
+    settings: Settings, base_url: str | None = None, path: str | None = None
+) -> OpenMeteoClient:
+    """A client for one Open-Meteo endpoint (air quality unless told), paced and retried."""
     return OpenMeteoClient(
-        settings.open_meteo_url,
+        base_url or settings.open_meteo_url,
+        **({"path": path} if path else {}),
         timeout=settings.open_meteo_timeout,
         retry=RetryPolicy(attempts=settings.open_meteo_attempts),
         budget=RateBudget(settings.open_meteo_calls_per_minute),
+    )
+
+
+def fetch_plan(settings: Settings, backfill: tuple[date, date] | None = None) -> FetchPlan:
+    return FetchPlan(
+        today=settings.today(),
+        history_start=settings.history_first_day(),
+        forecast_days=settings.forecast_days,
+        overlap_days=settings.overlap_days,
+        chunk_days=settings.chunk_days,
+        backfill=backfill,
     )
 
 
@@ -54,24 +71,52 @@ def ingest_air_quality(
     backfill: tuple[date, date] | None = None,
     progress: Callable[[Place, int, int], None] | None = None,
 ) -> IngestResult:
-    """Load what is new (or the ``backfill`` window) for the person's places."""
-    plan = FetchPlan(
-        today=settings.today(),
-        history_start=settings.history_first_day(),
-        forecast_days=settings.forecast_days,
-        overlap_days=settings.overlap_days,
-        chunk_days=settings.chunk_days,
-        backfill=backfill,
-    )
+    """Load what is new (or the ``backfill`` window) of the air at the person's places."""
     return load_air_quality(
         places or settings.place_list,
         lake_url=settings.lake,
         pipelines_dir=settings.pipelines_dir,
         client=open_meteo_client(settings),
-        plan=plan,
+        plan=fetch_plan(settings, backfill),
         s3=settings.s3,
         progress=progress,
     )
+
+
+def ingest_weather(
+    settings: Settings,
+    places: list[Place] | None = None,
+    backfill: tuple[date, date] | None = None,
+    progress: Callable[[Place, int, int], None] | None = None,
+) -> WeatherResult:
+    """Load what is new (or the ``backfill`` window) of the weather at the person's places."""
+    archive_url, forecast_url = settings.weather_urls()
+    return load_weather(
+        places or settings.place_list,
+        lake_url=settings.lake,
+        pipelines_dir=settings.pipelines_dir,
+        archive=open_meteo_client(settings, archive_url, ARCHIVE_PATH),
+        forecast=open_meteo_client(settings, forecast_url, FORECAST_PATH),
+        plan=fetch_plan(settings, backfill),
+        s3=settings.s3,
+        progress=progress,
+    )
+
+
+def ingest(
+    settings: Settings,
+    places: list[Place] | None = None,
+    backfill: tuple[date, date] | None = None,
+    progress: Callable[[str, Place, int, int], None] | None = None,
+) -> tuple[IngestResult, WeatherResult]:
+    """Load the air, then the weather, of the person's places; progress names which."""
+
+    def on(kind: str):
+        return (lambda place, done, total: progress(kind, place, done, total)) if progress else None
+
+    air = ingest_air_quality(settings, places, backfill, on("air quality"))
+    weather = ingest_weather(settings, places, backfill, on("weather"))
+    return air, weather
 
 
 def log_diary(settings: Settings, **entry) -> DiaryResult:

@@ -31,6 +31,16 @@ WHO_HOURS = (
 )
 HISTORY = ("sick_today", "sick_days_last_7", "logged_days_last_7", "sick_share_last_7")
 CALENDAR = ("weekday", "is_weekend", "day_of_year")
+# The day's weather (docs/open-meteo-weather-api.md): AirRater's study of 12,396 symptom
+# reports found maximum temperature, humidity and rainfall among the strongest predictors.
+WEATHER = (
+    "temperature_min",
+    "temperature_max",
+    "temperature_change1",
+    "relative_humidity_mean",
+    "precipitation_sum",
+    "wind_speed_mean",
+)
 
 # The model's inputs: mart columns, all numbers (booleans as 0/1, null as NaN).
 INPUT_COLUMNS = (
@@ -38,6 +48,7 @@ INPUT_COLUMNS = (
     *WHO_HOURS,
     *HISTORY,
     *CALENDAR,
+    *WEATHER,
 )
 
 # The interpretable GLM's few inputs: the lagged levels a physician would name first.
@@ -67,6 +78,10 @@ REASON_GROUPS = {
         c for c in INPUT_COLUMNS if c.endswith("aqi_max") or "_aqi_max_" in c
     ),
     "pollen": tuple(c for c in INPUT_COLUMNS if c.startswith("pollen_total")),
+    "temperature": ("temperature_min", "temperature_max", "temperature_change1"),
+    "humidity": ("relative_humidity_mean",),
+    "rain": ("precipitation_sum",),
+    "wind": ("wind_speed_mean",),
     "being sick lately": HISTORY,
     "time of year": CALENDAR,
 }
@@ -101,6 +116,7 @@ def monotone_constraints(columns: list[str]) -> list[int]:
     return [
         1
         if any(c.startswith(m) for m in MEASURES)
+        and c not in WEATHER
         and not c.endswith("_change1")
         and not c.startswith("uv_index")
         else 0

@@ -156,6 +156,7 @@ class PopulationPrior:
 
     kind = "prior"
     evidence_days = 0
+    names = prior.NAMES
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> PopulationPrior:
         self.coefficients = prior.MEANS.copy()
@@ -163,7 +164,7 @@ class PopulationPrior:
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(prior.design(x) @ self.coefficients)))
+        return 1.0 / (1.0 + np.exp(-(prior.design(x, self.names) @ self.coefficients)))
 
     def spec(self) -> dict:
         return {"kind": self.kind, "params": {}, "inputs": list(prior.NAMES)}
@@ -172,15 +173,16 @@ class PopulationPrior:
     def table(self) -> pd.DataFrame:
         """Each slope with its 95 % interval and the prior it started from."""
         sd = np.sqrt(np.diag(self.covariance))
+        chosen = prior.selected(self.names)
         return pd.DataFrame(
             {
                 "coefficient": self.coefficients,
                 "low": self.coefficients - 1.96 * sd,
                 "high": self.coefficients + 1.96 * sd,
-                "prior_mean": prior.MEANS,
-                "prior_sd": prior.SDS,
+                "prior_mean": prior.MEANS[chosen],
+                "prior_sd": prior.SDS[chosen],
             },
-            index=list(prior.NAMES),
+            index=list(self.names),
         )
 
 
@@ -199,18 +201,24 @@ class PersonalLogistic(PopulationPrior):
 
     kind = "personal"
 
-    def __init__(self, strength: float = 1.0) -> None:
+    def __init__(self, strength: float = 1.0, weather: bool = True) -> None:
         # strength scales the prior's precision: 1 is the stated prior (a recipe parameter
         # so the gate can compare variants; 0 would be plain maximum likelihood).
         self.strength = strength
+        # weather=False is the same model on the air and the diary alone: both are
+        # backtested, so whether the weather helps this person is the gate's to say.
+        self.weather = weather
+        self.names = tuple(n for n in prior.NAMES if weather or n not in prior.WEATHER_TERMS)
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> PersonalLogistic:
-        design = prior.design(x)
-        precision = self.strength / prior.SDS**2
-        beta = prior.MEANS.copy()
+        design = prior.design(x, self.names)
+        chosen = prior.selected(self.names)
+        means, sds = prior.MEANS[chosen], prior.SDS[chosen]
+        precision = self.strength / sds**2
+        beta = means.copy()
         for _ in range(50):
             p = 1.0 / (1.0 + np.exp(-(design @ beta)))
-            gradient = design.T @ (y - p) - precision * (beta - prior.MEANS)
+            gradient = design.T @ (y - p) - precision * (beta - means)
             hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(precision)
             step = np.linalg.solve(hessian, gradient)
             beta = beta + step
@@ -226,8 +234,8 @@ class PersonalLogistic(PopulationPrior):
     def spec(self) -> dict:
         return {
             "kind": self.kind,
-            "params": {"strength": self.strength},
-            "inputs": list(prior.NAMES),
+            "params": {"strength": self.strength, "weather": self.weather},
+            "inputs": list(self.names),
         }
 
 
@@ -287,10 +295,10 @@ class GradientBoosting:
 
 
 BASELINES = ("base_rate", "persistence")
-CANDIDATES = ("personal", "glm", "gbm")
+CANDIDATES = ("personal", "personal_air", "glm", "gbm")
 # How many labelled days a candidate needs before it is worth backtesting: the personal
 # model starts from the prior and works from the first days; the others learn from scratch.
-MIN_DAYS = {"personal": 0, "glm": 180, "gbm": 365}
+MIN_DAYS = {"personal": 0, "personal_air": 0, "glm": 180, "gbm": 365}
 
 
 def make_model(spec: dict) -> Model:
@@ -315,6 +323,7 @@ def default_specs(seed: int = 0, labelled_days: int | None = None) -> dict[str, 
     """The recipes a training compares: two baselines and the candidates the evidence allows."""
     candidates = {
         "personal": PersonalLogistic().spec(),
+        "personal_air": PersonalLogistic(weather=False).spec(),
         "glm": LogisticGLM().spec(),
         "gbm": GradientBoosting(seed=seed).spec(),
     }

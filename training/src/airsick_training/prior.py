@@ -21,6 +21,13 @@ scale. ``docs/population-prior.md`` gives the sources and the arithmetic; in sho
   needs several years of one person's diary to tell apart from the air, and a wide
   prior let one or two years of diary mistake the air's seasons for the calendar's.
 
+* weather (the day's maximum temperature, its change from the day before, humidity and
+  rain): no population direction (mean 0). Cold air and heat both set off asthma, damp
+  and thunderstorm rain raise and wash out pollen: which way a person's symptoms go with
+  the weather differs from person to person and place to place (AirRater, Jones et al.
+  2018), so the prior only bounds the size (sd 0.3 on the log-odds per step: an odds
+  ratio between 0.55 and 1.8 per step, 95 %) and the diary says which way.
+
 The standard deviations are wide on purpose: people differ far more than the population
 averages, and the prior is there to give an honest answer on day zero and to keep a
 short diary from over-fitting, not to hold a person to the average.
@@ -90,22 +97,40 @@ TERMS = (
     ),
     Term("season_sin", "day_of_year", "season", 0.0, 1.0, 0.0, 0.1, "time of year"),
     Term("season_cos", "day_of_year", "season", 1.0, 1.0, 0.0, 0.1, "time of year"),
+    # Weather: steps of 10 °C, 5 °C of change, 20 % humidity; rain on log1p(mm).
+    Term("temperature_max", "temperature_max", "linear", 20.0, 10.0, 0.0, 0.3, "temperature"),
+    Term(
+        "temperature_change",
+        "temperature_change1",
+        "linear",
+        0.0,
+        5.0,
+        0.0,
+        0.3,
+        "temperature",
+    ),
+    Term("humidity", "relative_humidity_mean", "linear", 60.0, 20.0, 0.0, 0.3, "humidity"),
+    Term("rain", "precipitation_sum", "log1p", 0.0, 1.0, 0.0, 0.3, "rain"),
 )
 INTERCEPT_MEAN = float(np.log(BASE_RATE / (1 - BASE_RATE)))
 INTERCEPT_SD = 1.0
 NAMES = ("intercept", *(t.name for t in TERMS))
+WEATHER_TERMS = frozenset(t.name for t in TERMS if t.factor in ("temperature", "humidity", "rain"))
 MEANS = np.array([INTERCEPT_MEAN, *(t.mean for t in TERMS)])
 SDS = np.array([INTERCEPT_SD, *(t.sd for t in TERMS)])
 
 
-def design(x: np.ndarray) -> np.ndarray:
+def design(x: np.ndarray, names: tuple[str, ...] | list[str] = NAMES) -> np.ndarray:
     """Return the personal model's design matrix (intercept first) for model inputs ``x``.
+
+    ``names`` are the terms a fitted model knows (a model fitted before a term existed
+    keeps its own, shorter list).
 
     A missing value contributes nothing (its term is 0, as at the reference level): a day
     not logged is unknown, and a variable a place lacks (pollen outside Europe) is absent.
     """
     columns = [np.ones(len(x))]
-    for term in TERMS:
+    for term in (t for t in TERMS if t.name in names):
         v = x[:, INDEX[term.column]]
         if term.transform == "log_ratio":
             t = np.log(np.clip(v, 1.0, None) / term.reference)
@@ -126,3 +151,8 @@ def design(x: np.ndarray) -> np.ndarray:
 
 def factor_of(name: str) -> str:
     return "intercept" if name == "intercept" else next(t.factor for t in TERMS if t.name == name)
+
+
+def selected(names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Where ``names`` sit in NAMES (to take their prior means and sds)."""
+    return np.array([NAMES.index(name) for name in names])

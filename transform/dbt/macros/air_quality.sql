@@ -38,6 +38,8 @@
         "dust": [0, 20000], "uv_index": [0, 20], "european_aqi": [0, 500], "us_aqi": [0, 500],
         "alder_pollen": [0, 50000], "birch_pollen": [0, 50000], "grass_pollen": [0, 50000],
         "mugwort_pollen": [0, 50000], "olive_pollen": [0, 50000], "ragweed_pollen": [0, 50000],
+        "temperature_2m": [-90, 60], "relative_humidity_2m": [0, 100], "precipitation": [0, 500],
+        "wind_speed_10m": [0, 500],
     }) }}
 {%- endmacro %}
 
@@ -45,4 +47,9 @@
 {% macro plausible(variable, value) -%}
     {%- set low, high = plausible_ranges()[variable] -%}
     case when {{ value }} between {{ low }} and {{ high }} then {{ value }} end
+{%- endmacro %}
+
+{#- The hourly weather variables (docs/open-meteo-weather-api.md). -#}
+{% macro weather_variables() -%}
+    {{ return(["temperature_2m", "relative_humidity_2m", "precipitation", "wind_speed_10m"]) }}
 {%- endmacro %}

@@ -103,11 +103,13 @@ def check_raw(lakehouse: Lakehouse) -> None:
 
 
 def build_vars(lakehouse: Lakehouse, person: str, today: date) -> dict:
-    """Return the dbt vars of a build: whose features, which day is today, is there a diary."""
+    """Return the dbt vars of a build: whose features, which day is today, is there a diary
+    and is there weather (a home that loaded air before weather existed has none yet)."""
     return {
         "person": person,
         "today": today.isoformat(),
         "diary_present": has_files(lakehouse, "raw/diary/*.parquet"),
+        "weather_present": has_files(lakehouse, "raw/weather/*.parquet"),
     }
 
 

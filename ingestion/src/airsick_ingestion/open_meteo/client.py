@@ -1,4 +1,7 @@
-"""HTTP client for Open-Meteo's air-quality API: windows, pacing, retries and parsing.
+"""HTTP client for Open-Meteo's APIs: windows, pacing, retries and parsing.
+
+Air quality, archived weather and forecast weather answer in the same shape, so one client
+serves all three; each instance talks to one endpoint (``path``).
 
 The client is deliberately small and explicit rather than a generic REST helper: the API
 answers in columns, counts each request by its weight, and says "429" without a
@@ -122,18 +125,19 @@ class RetryPolicy:
 
 
 class OpenMeteoClient:
-    """Fetch hourly air quality for one place and one window at a time."""
+    """Fetch hourly values from one Open-Meteo endpoint, one place and one window at a time."""
 
     def __init__(
         self,
         base_url: str,
         *,
+        path: str = API_PATH,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         budget: RateBudget | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        self.url = base_url.rstrip("/") + API_PATH
+        self.url = base_url.rstrip("/") + path
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.budget = budget or RateBudget()

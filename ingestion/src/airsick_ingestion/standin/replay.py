@@ -28,14 +28,24 @@ class Recording:
 
 
 def load_recording(path: Path) -> Recording:
-    """Read a recorded ``/v1/air-quality`` response (plain, or under an ``air_quality`` key)."""
+    """Read a recorded response: a plain ``/v1/air-quality`` one, or an object holding it
+    under ``air_quality`` and, optionally, the same place's ``/v1/archive`` weather under
+    ``weather`` (both are then answered from the one recording)."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         body = json.load(handle)
+    weather = body.get("weather") if isinstance(body, dict) else None
     if isinstance(body, dict) and "air_quality" in body:
         body = body["air_quality"]
     if not isinstance(body, dict) or "hourly" not in body:
         raise ValueError(f"{path} is not a recorded Open-Meteo air-quality response.")
+    recording = _recording(body)
+    if isinstance(weather, dict) and "hourly" in weather:
+        _merge(recording, _recording(weather))
+    return recording
+
+
+def _recording(body: dict) -> Recording:
     hourly = body["hourly"]
     times = parse_times(hourly["time"], int(body.get("utc_offset_seconds", 0)))
     hours = times.astype("datetime64[h]").astype(np.int64)

@@ -1,7 +1,9 @@
-"""An offline stand-in for Open-Meteo's ``/v1/air-quality``, as ``open-meteo-api.md`` describes it.
+"""An offline stand-in for Open-Meteo's APIs, as their contracts describe them.
 
-It answers with the simulator (any place, any date from 2013 to a week ahead) or with
-recorded responses (replay). Tests drive it through a few control routes under
+``/v1/air-quality`` as ``../shared/open-meteo-api.md`` says; ``/v1/archive`` and
+``/v1/forecast`` (weather) as ``docs/open-meteo-weather-api.md`` says. It answers with
+the simulator (any place, any date the endpoint allows) or with recorded responses
+(replay). Tests drive it through a few control routes under
 ``/_standin/``: set its clock, queue faults (429, 503, slow, truncated, garbage) for the
 next requests, and read how many requests it served.
 """
@@ -26,12 +28,19 @@ import numpy as np
 
 from airsick_ingestion.open_meteo.constants import (
     API_PATH,
+    ARCHIVE_FIRST_DATE,
+    ARCHIVE_LAG_DAYS,
+    ARCHIVE_PATH,
     FIRST_DATE,
+    FORECAST_PATH,
     MAX_FORECAST_DAYS,
+    WEATHER_MAX_FORECAST_DAYS,
+    WEATHER_PAST_DAYS,
+    WEATHER_UNITS,
     request_weight,
 )
 from airsick_ingestion.standin.replay import Replay
-from airsick_ingestion.standin.simulator import DECIMALS, Simulator, grid_cell
+from airsick_ingestion.standin.simulator import DECIMALS, WEATHER_DECIMALS, Simulator, grid_cell
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +51,46 @@ UNITS = {
     "european_aqi": "EAQI",
     "us_aqi": "USAQI",
     **{name: "grains/m³" for name in DECIMALS if name.endswith("_pollen")},
+    **WEATHER_UNITS,
 }
 FAULTS = ("429", "429-hourly", "503", "slow", "truncated", "garbage")
 MAX_WEIGHT = 5000
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What one of the API's endpoints accepts: its variables and its range of days."""
+
+    path: str
+    variables: frozenset[str]
+    first_date: date | None  # None: today minus ``max_past_days`` (the forecast API)
+    max_past_days: int
+    max_forecast_days: int
+    default_forecast_days: int
+    lag_days: int = 0  # hours newer than this many days before now are null (the archive)
+
+
+AIR_QUALITY = Endpoint(
+    API_PATH, frozenset(DECIMALS), date.fromisoformat(FIRST_DATE), 92, MAX_FORECAST_DAYS, 5
+)
+ARCHIVE = Endpoint(
+    ARCHIVE_PATH,
+    frozenset(WEATHER_DECIMALS),
+    date.fromisoformat(ARCHIVE_FIRST_DATE),
+    0,
+    0,
+    0,
+    lag_days=ARCHIVE_LAG_DAYS,
+)
+FORECAST = Endpoint(
+    FORECAST_PATH,
+    frozenset(WEATHER_DECIMALS),
+    None,
+    WEATHER_PAST_DAYS,
+    WEATHER_MAX_FORECAST_DAYS,
+    7,
+)
+ENDPOINTS = {endpoint.path: endpoint for endpoint in (AIR_QUALITY, ARCHIVE, FORECAST)}
 
 
 class BadRequest(ValueError):
@@ -120,7 +166,9 @@ def _int(text: str | None, name: str, default: int, low: int, high: int, label: 
     return value
 
 
-def parse_query(params: dict[str, list[str]], now: datetime) -> Query:
+def parse_query(
+    params: dict[str, list[str]], now: datetime, endpoint: Endpoint = AIR_QUALITY
+) -> Query:
     """Validate the parameters as the real API does, or raise BadRequest with its reason."""
     latitudes = _floats(_one(params, "latitude"), "latitude")
     longitudes = _floats(_one(params, "longitude"), "longitude")
@@ -139,7 +187,7 @@ def parse_query(params: dict[str, list[str]], now: datetime) -> Query:
 
     variables = [v for v in (_one(params, "hourly") or "").split(",") if v]
     for name in variables:
-        if name not in DECIMALS:
+        if name not in endpoint.variables:
             raise BadRequest(
                 f"Cannot initialize VariableOrDerived from invalid String value {name} "
                 "for key hourly"
@@ -165,7 +213,7 @@ def parse_query(params: dict[str, list[str]], now: datetime) -> Query:
 
     local_now = now.astimezone(zone)
     today = local_now.date()
-    latest = today + timedelta(days=MAX_FORECAST_DAYS)
+    latest = today + timedelta(days=endpoint.max_forecast_days)
     start_text, end_text = _one(params, "start_date"), _one(params, "end_date")
     past_text, forecast_text = _one(params, "past_days"), _one(params, "forecast_days")
     start_hour, end_hour = _one(params, "start_hour"), _one(params, "end_hour")
@@ -177,7 +225,7 @@ def parse_query(params: dict[str, list[str]], now: datetime) -> Query:
                 "Parameter 'past_days' is mutually exclusive with 'start_date' and 'end_date'"
             )
         start, end = _date(start_text, "start_date"), _date(end_text, "end_date")
-        first_allowed = date.fromisoformat(FIRST_DATE)
+        first_allowed = endpoint.first_date or today - timedelta(days=endpoint.max_past_days)
         for name, value in (("start_date", start), ("end_date", end)):
             if not first_allowed <= value <= latest:
                 raise BadRequest(
@@ -198,8 +246,15 @@ def parse_query(params: dict[str, list[str]], now: datetime) -> Query:
         if last_local < first_local:
             raise BadRequest("End-date must be larger or equals than start-date")
     else:
-        past = _int(past_text, "past_days", 0, 0, 92, "Past days")
-        forecast = _int(forecast_text, "forecast_days", 5, 0, MAX_FORECAST_DAYS, "Forecast days")
+        past = _int(past_text, "past_days", 0, 0, endpoint.max_past_days, "Past days")
+        forecast = _int(
+            forecast_text,
+            "forecast_days",
+            endpoint.default_forecast_days,
+            0,
+            endpoint.max_forecast_days,
+            "Forecast days",
+        )
         first_local = datetime.combine(today - timedelta(days=past), datetime.min.time())
         last_local = datetime.combine(
             today + timedelta(days=forecast), datetime.min.time()
@@ -276,14 +331,16 @@ class StandIn:
         self.stop()
 
     # The answer, separated from HTTP so it can be tested directly.
-    def answer(self, params: dict[str, list[str]]) -> tuple[int, str, bytes]:
-        """Return status, content type and body for one air-quality request."""
+    def answer(
+        self, params: dict[str, list[str]], endpoint: Endpoint = AIR_QUALITY
+    ) -> tuple[int, str, bytes]:
+        """Return status, content type and body for one request to ``endpoint``."""
         started = time.perf_counter()
         now = self.control.clock()
         try:
-            query = parse_query(params, now)
+            query = parse_query(params, now, endpoint)
             bodies = [
-                self._place(query, lat, lon, index, now, started)
+                self._place(query, lat, lon, index, now, started, endpoint)
                 for index, (lat, lon) in enumerate(
                     zip(query.latitudes, query.longitudes, strict=True)
                 )
@@ -298,7 +355,14 @@ class StandIn:
         return 200, "application/json; charset=utf-8", _dumps(payload)
 
     def _place(
-        self, query: Query, lat: float, lon: float, index: int, now: datetime, started: float
+        self,
+        query: Query,
+        lat: float,
+        lon: float,
+        index: int,
+        now: datetime,
+        started: float,
+        endpoint: Endpoint = AIR_QUALITY,
     ) -> dict[str, Any]:
         if self.replay:
             hours, values = self.replay.hourly(
@@ -312,6 +376,10 @@ class StandIn:
             )
             cell_lat, cell_lon = grid_cell(lat, lon)
             elevation = float(round(abs(np.sin(cell_lat * 7.0) * np.cos(cell_lon * 3.0)) * 600))
+        if endpoint.lag_days:
+            # The archive has not reached its newest days yet: it sends null for them.
+            reached = int(now.timestamp() // 3600) - 24 * endpoint.lag_days
+            values = {name: np.where(hours > reached, np.nan, v) for name, v in values.items()}
         zone = ZoneInfo("UTC" if query.timezone.upper() in ("GMT", "UTC") else query.timezone)
         if query.unixtime:
             times: list = (hours * 3600).tolist()
@@ -416,7 +484,8 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
             if path == "/_standin/stats":
                 self._send(200, "application/json", _dumps(dict(control.counts)))
                 return
-            if path != API_PATH:
+            endpoint = ENDPOINTS.get(path)
+            if endpoint is None:
                 self._send(404, "application/json", _dumps({"error": True, "reason": "Not Found"}))
                 return
             fault = control.next_fault()
@@ -438,7 +507,7 @@ def _handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
                 return
             if fault == "slow":
                 time.sleep(control.slow_seconds)
-            status, content_type, body = standin.answer(params)
+            status, content_type, body = standin.answer(params, endpoint)
             if fault == "truncated":
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)

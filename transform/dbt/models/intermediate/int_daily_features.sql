@@ -4,9 +4,27 @@
     label is the diary of day d + 1 and nothing else. -#}
 {%- set measures = daily_measures() -%}
 
-with daily as (
+with air as (
 
     select * from {{ ref('int_air_quality_daily') }}
+
+),
+
+weather as (
+
+    select * from {{ ref('int_weather_daily') }}
+
+),
+
+daily as (
+
+    select
+        air.*,
+        weather.* exclude (place, local_date)
+    from air
+    left join weather
+        on weather.place = air.place
+        and weather.local_date = air.local_date
 
 ),
 
@@ -47,6 +65,14 @@ windowed as (
         avg({{ m }}) over last_7 as {{ m }}_roll7,
         {{ m }} - first({{ m }}) over lag_1 as {{ m }}_change1,
         {% endfor -%}
+        temperature_min,
+        temperature_max,
+        temperature_mean,
+        temperature_mean - first(temperature_mean) over lag_1 as temperature_change1,
+        relative_humidity_mean,
+        precipitation_sum,
+        wind_speed_mean,
+        hours_with_weather,
         pm2_5_hours_above_who,
         pm10_hours_above_who,
         nitrogen_dioxide_hours_above_who,

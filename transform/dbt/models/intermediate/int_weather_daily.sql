@@ -1,0 +1,46 @@
+{#- Weather per place and local day (in the place's own timezone), the measures the
+    studies of symptom diaries name (AirRater: maximum temperature, humidity, rainfall). -#}
+
+with hourly as (
+
+    select
+        *,
+        cast(timezone(place_timezone, hour_utc) as date) as local_date
+    from {{ ref('stg_open_meteo__weather') }}
+
+),
+
+daily as (
+
+    select
+        place,
+        local_date,
+        count(temperature_2m) as hours_with_weather,
+        min(temperature_2m) as temperature_min,
+        max(temperature_2m) as temperature_max,
+        avg(temperature_2m) as temperature_mean,
+        avg(relative_humidity_2m) as relative_humidity_mean,
+        sum(precipitation) as precipitation_sum,
+        avg(wind_speed_10m) as wind_speed_mean
+    from hourly
+    group by place, local_date
+
+),
+
+final as (
+
+    -- A day with under three quarters of its hours of weather (the edges of what was
+    -- fetched) has no daily measures: a minimum over half a day is not the day's minimum.
+    select
+        place,
+        local_date,
+        hours_with_weather,
+        {% for measure in ["temperature_min", "temperature_max", "temperature_mean",
+                           "relative_humidity_mean", "precipitation_sum", "wind_speed_mean"] -%}
+        case when hours_with_weather >= 18 then {{ measure }} end as {{ measure }}{{ "," if not loop.last }}
+        {% endfor %}
+    from daily
+
+)
+
+select * from final
