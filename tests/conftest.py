@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import Receiver
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "open-meteo"
 # A fixed "now" for tests: an evening in the demo persona's season of pollen.
@@ -136,15 +138,28 @@ def demo_home(tmp_path_factory) -> dict:
     """A home made by `airsick demo --once` from empty (the README's main job), offline, then
     run once more before any test touches it.
 
-    Yields the environment its processes use and both runs' output.
+    Yields the environment its processes use, both runs' output and the alerts they sent.
     """
     home = tmp_path_factory.mktemp("demo-once") / "home"
     env = process_environment(home, AIRSICK_STANDIN_PORT="0")
     outputs = []
-    for _ in range(2):
-        run = subprocess.run(
-            airsick_command("demo", "--once"), env=env, capture_output=True, text=True, timeout=600
-        )
-        assert run.returncode == 0, run.stdout + run.stderr
-        outputs.append(run.stdout)
-    return {"home": home, "env": env, "output": outputs[0], "again": outputs[1]}
+    # Both runs send the evening alert (threshold 0) to a webhook on loopback.
+    with Receiver() as receiver:
+        notify = {"AIRSICK_NOTIFY_URL": receiver.url, "AIRSICK_NOTIFY_THRESHOLD": "0"}
+        for _ in range(2):
+            run = subprocess.run(
+                airsick_command("demo", "--once"),
+                env=env | notify,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert run.returncode == 0, run.stdout + run.stderr
+            outputs.append(run.stdout)
+    return {
+        "home": home,
+        "env": env,
+        "output": outputs[0],
+        "again": outputs[1],
+        "alerts": receiver.received,
+    }

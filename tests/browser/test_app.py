@@ -173,3 +173,62 @@ def test_a_stopped_model_server_gets_one_friendly_line_and_the_rest_works(runnin
     assert page.get_by_text("not answering").count() == 1
     screenshot(page, "app-model-server-down-phone")
     page.close()
+
+
+def test_my_triggers_at_both_widths(running, browser):
+    from airsick_training.track import person_triggers
+
+    settings = Settings(home=running["env"]["AIRSICK_HOME"])
+    latest, _ = person_triggers(settings.tracking_uri, settings.person)
+    raising = [t for t in latest["triggers"] if t["verdict"] == "raises your risk"]
+    assert raising, "the demo persona's diary shows at least one trigger"
+    for name, width in WIDTHS.items():
+        page = open_app(browser, running["app"], width)
+        heading = page.get_by_role("heading", name="What affects me")
+        heading.scroll_into_view_if_needed()
+        page.get_by_text(f"From your {latest['labelled_days']} logged days (training").wait_for()
+        # The forest plot is drawn (Vega renders it as an SVG or a canvas).
+        chart = page.locator(".vega-embed").filter(has=page.locator("canvas, svg"))
+        assert chart.count() >= 1
+        # The table says each verdict in words; what raises the risk is named.
+        text = page.inner_text("body")
+        for trigger in raising:
+            assert trigger["label"] in text
+        assert "raises your risk" in text
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width + 1, f"{overflow} px wide at {width} px"
+        assert screenshot(page, f"app-triggers-{name}").stat().st_size > 20_000
+        page.close()
+
+
+def test_the_risk_waits_until_today_is_logged_or_asked_for(running, browser, tmp_path):
+    """With today not in the diary yet, the page leads with the diary form; the numbers
+    come on request (AirRater's order: report first, then see the air)."""
+    from datetime import timedelta
+
+    settings = Settings(home=running["env"]["AIRSICK_HOME"])
+    env = {
+        **running["env"],
+        "AIRSICK_APP_PORT": str(free_port()),
+        "AIRSICK_AS_OF": (settings.today() + timedelta(days=1)).isoformat(),
+    }
+    app = subprocess.Popen(
+        airsick_command("app"), env=env, stdout=(tmp_path / "app.log").open("w"), stderr=-2
+    )
+    try:
+        url = f"http://127.0.0.1:{env['AIRSICK_APP_PORT']}"
+        wait_until(f"{url}/health")
+        page = browser.new_page(viewport={"width": WIDTHS["phone"], "height": 2600})
+        page.goto(url)
+        page.get_by_role("heading", name="How the model has done").wait_for(timeout=120_000)
+        page.get_by_text("once today is in your diary").wait_for(timeout=60_000)
+        assert page.get_by_role("button", name="Log this day").is_visible()
+        assert "% chance of being sick" not in page.inner_text("body")
+        screenshot(page, "app-diary-first-phone")
+        page.get_by_role("button", name="Show tomorrow's risk and the air now").click()
+        page.get_by_text("% chance of being sick").first.wait_for(timeout=60_000)
+        assert "The air in the coming days" in page.inner_text("body")
+        page.close()
+    finally:
+        app.terminate()
+        app.wait(timeout=60)

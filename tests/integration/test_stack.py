@@ -39,6 +39,13 @@ def test_demo_once_from_an_empty_home_then_again(demo_home):
     assert "(0 new hours)" in again
     assert "No training: only 0 new labelled days" in again
 
+    # With AIRSICK_NOTIFY_URL on a loopback webhook and the threshold at 0, the first
+    # evening sends one alert with tomorrow's chance; the second run the same day, none.
+    assert "Evening alert sent" in first and "Evening alert already sent" in again
+    (alert,) = demo_home["alerts"]
+    assert re.search(r"chance of being sick on \w+day", alert["title"])
+    assert re.search(r"home, \w+day \d{2} \w+: .*\(\d+%\) chance of being sick", alert["message"])
+
 
 def stack_environment(demo_home) -> dict[str, str]:
     ports = {

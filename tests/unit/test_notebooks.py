@@ -12,12 +12,16 @@ import pandas as pd
 import pytest
 from airsick_notebooks import APP, EXPLORE
 from airsick_notebooks.app import (
+    backtest_chart,
+    backtest_scores,
     diary_entry,
     factors_that_raise,
     forecast_charts,
     realized_scores,
     risk_card,
     risk_colour,
+    triggers_chart,
+    triggers_frame,
 )
 from airsick_notebooks.explore import (
     base_variables,
@@ -145,3 +149,74 @@ def test_the_quick_experiment_is_time_ordered_and_beats_the_base_rate():
     assert scores["brier"] < scores["base_rate_brier"]
     with pytest.raises(ValueError, match="Too few labelled days"):
         quick_experiment(features(40), ["pm2_5_mean"])
+
+
+TRIGGERS = [
+    {
+        "term": "pm2_5",
+        "label": "PM2.5 that day",
+        "factor": "PM2.5",
+        "change": "from 6 to 11 μg/m³",
+        "odds_ratio": 1.58,
+        "low": 1.09,
+        "high": 2.28,
+        "evidence": 0.47,
+        "verdict": "raises your risk",
+    },
+    {
+        "term": "rain",
+        "label": "rain",
+        "factor": "rain",
+        "change": "from 0.0 to 5.4 mm",
+        "odds_ratio": 0.8,
+        "low": 0.7,
+        "high": 0.95,
+        "evidence": 0.6,
+        "verdict": "lowers your risk",
+    },
+    {
+        "term": "humidity",
+        "label": "humidity",
+        "factor": "humidity",
+        "change": "from 72 to 86 %",
+        "odds_ratio": 1.05,
+        "low": 0.7,
+        "high": 1.5,
+        "evidence": 0.1,
+        "verdict": "not enough evidence yet",
+    },
+]
+
+
+def test_the_triggers_chart_draws_only_what_is_known_in_its_colour():
+    frame = triggers_frame(TRIGGERS)
+    assert frame["shown_low"].notna().tolist() == [True, True, False]
+    assert frame["colour"].tolist() == ["#c62828", "#2e7d32", "#9e9e9e"]
+    spec = triggers_chart(frame).to_dict()
+    drawn = [layer for layer in spec["layer"] if layer.get("data", {}).get("name")]
+    assert spec["layer"][0]["mark"]["type"] == "rule"  # the line at 1: no effect
+    assert len(drawn) >= 2
+    assert triggers_frame([]).empty
+
+
+def test_the_backtest_is_scored_against_the_base_rate_on_the_same_days():
+    dates = pd.date_range("2026-01-01", periods=4)
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "local_date": dates,
+                    "y": [1, 0, 0, 1],
+                    "p": [0.9, 0.1, 0.2, 0.8],
+                    "model": "personal",
+                }
+            ),
+            pd.DataFrame({"local_date": dates, "y": [1, 0, 0, 1], "p": 0.5, "model": "base_rate"}),
+        ]
+    )
+    scores = backtest_scores(frame, "personal")
+    assert scores["days"] == 4
+    assert scores["brier"] == pytest.approx((0.01 + 0.01 + 0.04 + 0.04) / 4)
+    assert scores["base_rate_brier"] == pytest.approx(0.25)
+    spec = backtest_chart(frame, "personal").to_dict()
+    assert spec["layer"][0]["mark"]["strokeDash"] == [4, 2]  # the backtest is drawn apart

@@ -67,10 +67,16 @@ def test_deployments_daily_on_the_cron_in_the_persons_timezone(tmp_path):
     from airsick_orchestration.deployments import deployments
 
     settings = Settings(
-        home=tmp_path, places="home=52.52,13.41,Europe/Berlin", daily_cron="30 17 * * *"
+        home=tmp_path,
+        places="home=52.52,13.41,Europe/Berlin",
+        daily_cron="30 17 * * *",
+        remind_at="20:45",
     )
     made = {d.name: d for d in deployments(settings)}
-    assert set(made) == {"daily", "ingest", "transform", "train", "score"}
+    assert set(made) == {"daily", "reminder", "ingest", "transform", "train", "score"}
+    (reminder,) = made["reminder"].schedules
+    assert reminder.schedule.cron == "45 20 * * *"
+    assert reminder.schedule.timezone == "Europe/Berlin"
     (schedule,) = made["daily"].schedules
     assert schedule.schedule.cron == "30 17 * * *"
     assert schedule.schedule.timezone == "Europe/Berlin"

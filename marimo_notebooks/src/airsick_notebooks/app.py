@@ -145,6 +145,100 @@ def realized_scores(frame: pd.DataFrame) -> dict:
     }
 
 
+@app.function
+def verdict_colour(verdict: str) -> str:
+    """Red raises, green lowers, grey for no clear effect or not enough evidence yet."""
+    return {"raises your risk": "#c62828", "lowers your risk": "#2e7d32"}.get(verdict, "#9e9e9e")
+
+
+@app.function
+def triggers_frame(found: list[dict]) -> pd.DataFrame:
+    """The triggers as rows to chart and list: what is known first, then what is not yet."""
+    frame = pd.DataFrame(found)
+    if frame.empty:
+        return frame
+    known = ~frame["verdict"].isin(["not enough evidence yet", "no data here"])
+    frame["shown_low"] = frame["low"].where(known)
+    frame["shown_high"] = frame["high"].where(known)
+    frame["colour"] = frame["verdict"].map(verdict_colour)
+    return frame
+
+
+@app.function
+def triggers_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Each factor's odds ratio with its 95 % interval, on a log scale around 1 (no effect)."""
+    order = list(frame["label"])
+    shown = frame[frame["shown_low"].notna()]
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=170))
+    x = alt.X(
+        "odds_ratio:Q",
+        scale=alt.Scale(type="log", zero=False),
+        title="odds of being sick the next day, after a typical change (1 = no effect)",
+    )
+    colour = alt.Color("colour:N", scale=None)
+    rules = (
+        alt.Chart(shown)
+        .mark_rule(strokeWidth=2)
+        .encode(
+            x=alt.X("shown_low:Q", scale=alt.Scale(type="log")),
+            x2="shown_high:Q",
+            y=y,
+            color=colour,
+        )
+    )
+    points = (
+        alt.Chart(shown)
+        .mark_point(filled=True, size=70)
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            tooltip=[
+                "label",
+                "verdict",
+                "change",
+                alt.Tooltip("odds_ratio:Q", format=".2f"),
+                alt.Tooltip("low:Q", format=".2f"),
+                alt.Tooltip("high:Q", format=".2f"),
+            ],
+        )
+    )
+    no_effect = (
+        alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 3]).encode(x="one:Q")
+    )
+    return (no_effect + rules + points).properties(width="container", height=24 * len(shown) + 30)
+
+
+@app.function
+def backtest_chart(frame: pd.DataFrame, model: str) -> alt.LayerChart:
+    """The backtest's out-of-sample prediction for each day, sick days marked."""
+    data = frame[frame["model"] == model].assign(
+        predicts_date=lambda f: f["local_date"] + pd.Timedelta(days=1),
+        was_sick=lambda f: f["y"] == 1,
+    )
+    base = alt.Chart(data).encode(x=alt.X("predicts_date:T", title=None))
+    line = base.mark_line(color="#757575", strokeDash=[4, 2]).encode(
+        y=alt.Y("p:Q", title="backtest chance", axis=alt.Axis(format="%"))
+    )
+    sick = (
+        base.transform_filter(alt.datum.was_sick)
+        .mark_point(color="#c62828", filled=True, size=30)
+        .encode(y="p:Q", tooltip=["predicts_date:T", alt.Tooltip("p:Q", format=".0%")])
+    )
+    return (line + sick).properties(width="container", height=160)
+
+
+@app.function
+def backtest_scores(frame: pd.DataFrame, model: str) -> dict:
+    """Brier score of the backtest's predictions against the base rate's, on the same days."""
+    scores = {}
+    for name in (model, "base_rate"):
+        rows = frame[frame["model"] == name]
+        scores[name] = float(((rows["p"] - rows["y"]) ** 2).mean()) if len(rows) else float("nan")
+    days = int((frame["model"] == model).sum())
+    return {"days": days, "brier": scores[model], "base_rate_brier": scores["base_rate"]}
+
+
 @app.cell
 def _():
     settings = Settings()
@@ -158,113 +252,11 @@ def _():
 
 
 @app.cell
-def _(client, lakehouse, settings):
-    notices = []
-    tomorrow = pd.DataFrame()
-    try:
-        _rows = lake.scoring_rows(lakehouse, settings.person)
-    except lake.Unavailable as _error:
-        notices.append(f"{_error} The rest of the page still works.")
-        _rows = pd.DataFrame()
-    _skipped = lake.data_notes(lakehouse, settings.person)
-    if _skipped:
-        notices.append("About the data: " + "; ".join(_skipped) + ".")
-    if not _rows.empty:
-        try:
-            _answers = client.predict(_rows)
-            tomorrow = _rows[["place", "local_date", "predicts_date"]].assign(
-                probability=[a.probability for a in _answers],
-                reasons=[a.reasons for a in _answers],
-                model_version=[a.model_version for a in _answers],
-                evidence_days=[a.evidence_days for a in _answers],
-            )
-        except ServingError:
-            notices.append(
-                "The model server is not answering right now, so these are the last "
-                "predictions the evening run stored (start it with `airsick serve`)."
-            )
-            try:
-                _stored = lake.stored_predictions(lakehouse, settings.person)
-            except lake.Unavailable:
-                _stored = pd.DataFrame()
-            if not _stored.empty:
-                tomorrow = _stored.assign(reasons=_stored["reasons"].map(json.loads))
-    return notices, tomorrow
-
-
-@app.cell
-def _(notices, tomorrow):
-    _first = (
-        tomorrow[tomorrow["predicts_date"] == tomorrow["predicts_date"].min()]
-        if len(tomorrow)
-        else tomorrow
-    )
-    _cards = [
-        mo.Html(
-            risk_card(
-                r.place,
-                pd.Timestamp(r.predicts_date).date(),
-                r.probability,
-                r.reasons,
-                r.model_version,
-                int(getattr(r, "evidence_days", 0) or 0),
-            )
-        )
-        for r in _first.itertuples()
-    ]
-    mo.vstack(
-        [
-            *[mo.callout(mo.md(n), kind="warn") for n in notices],
-            mo.md("## Tomorrow"),
-            mo.hstack(_cards, wrap=True, justify="start", gap=1)
-            if _cards
-            else mo.md("Nothing to show yet: run `airsick demo --once` or the daily flow."),
-        ]
-    )
-    return
-
-
-@app.cell
-def _(lakehouse, tomorrow):
-    _highlight = []
-    if len(tomorrow):
-        _first = tomorrow.sort_values("predicts_date").iloc[0]
-        _highlight = factors_that_raise(_first["reasons"])
-    try:
-        _frame = lake.forecast(lakehouse)
-        _forecast_view = (
-            mo.hstack(
-                [
-                    mo.ui.altair_chart(_chart, chart_selection=False, legend_selection=False)
-                    for _chart in forecast_charts(_frame, _highlight)
-                ],
-                wrap=True,
-                justify="start",
-            )
-            if len(_frame)
-            else mo.md("No forecast in the lake yet.")
-        )
-    except lake.Unavailable as _error:
-        _forecast_view = mo.callout(mo.md(str(_error)), kind="warn")
-    _said = ", ".join(_highlight) if _highlight else "none of them stands out"
-    mo.vstack(
-        [
-            mo.md(
-                f"## The air in the coming days\nIn colour: what raises your risk tomorrow "
-                f"({_said}). Dashed: forecast."
-            ),
-            _forecast_view,
-        ]
-    )
-    return
-
-
-@app.cell
 def _(settings):
     diary_form = (
         mo.md(
             """
-            ## Your diary
+            ## How was today?
             {day} {state}
 
             {symptoms} {severity}
@@ -345,6 +337,199 @@ def _(lakehouse, logged, settings):
 
 
 @app.cell
+def _():
+    show_anyway = mo.ui.button(
+        label="Show tomorrow's risk and the air now",
+        value=False,
+        on_click=lambda _: True,
+    )
+    return (show_anyway,)
+
+
+@app.cell
+def _(lakehouse, logged, settings, show_anyway):
+    _ = logged  # a day just logged reveals the numbers
+    try:
+        revealed = lake.logged_on(lakehouse, settings.person, settings.today()) or bool(
+            show_anyway.value
+        )
+    except lake.Unavailable:
+        revealed = True
+    # Like AirRater: the day's air and risk come after the diary, so they cannot nudge it.
+    mo.md("") if revealed else mo.vstack(
+        [
+            mo.md(
+                "Tomorrow's risk and the air are shown once today is in your diary, so that "
+                "the numbers do not colour how you remember the day."
+            ),
+            show_anyway,
+        ]
+    )
+    return (revealed,)
+
+
+@app.cell
+def _(client, lakehouse, settings):
+    notices = []
+    tomorrow = pd.DataFrame()
+    try:
+        _rows = lake.scoring_rows(lakehouse, settings.person)
+    except lake.Unavailable as _error:
+        notices.append(f"{_error} The rest of the page still works.")
+        _rows = pd.DataFrame()
+    _skipped = lake.data_notes(lakehouse, settings.person)
+    if _skipped:
+        notices.append("About the data: " + "; ".join(_skipped) + ".")
+    if not _rows.empty:
+        try:
+            _answers = client.predict(_rows)
+            tomorrow = _rows[["place", "local_date", "predicts_date"]].assign(
+                probability=[a.probability for a in _answers],
+                reasons=[a.reasons for a in _answers],
+                model_version=[a.model_version for a in _answers],
+                evidence_days=[a.evidence_days for a in _answers],
+            )
+        except ServingError:
+            notices.append(
+                "The model server is not answering right now, so these are the last "
+                "predictions the evening run stored (start it with `airsick serve`)."
+            )
+            try:
+                _stored = lake.stored_predictions(lakehouse, settings.person)
+            except lake.Unavailable:
+                _stored = pd.DataFrame()
+            if not _stored.empty:
+                tomorrow = _stored.assign(reasons=_stored["reasons"].map(json.loads))
+    return notices, tomorrow
+
+
+@app.cell
+def _(notices, revealed, tomorrow):
+    mo.stop(not revealed)
+    _first = (
+        tomorrow[tomorrow["predicts_date"] == tomorrow["predicts_date"].min()]
+        if len(tomorrow)
+        else tomorrow
+    )
+    _cards = [
+        mo.Html(
+            risk_card(
+                r.place,
+                pd.Timestamp(r.predicts_date).date(),
+                r.probability,
+                r.reasons,
+                r.model_version,
+                int(getattr(r, "evidence_days", 0) or 0),
+            )
+        )
+        for r in _first.itertuples()
+    ]
+    mo.vstack(
+        [
+            *[mo.callout(mo.md(n), kind="warn") for n in notices],
+            mo.md("## Tomorrow"),
+            mo.hstack(_cards, wrap=True, justify="start", gap=1)
+            if _cards
+            else mo.md("Nothing to show yet: run `airsick demo --once` or the daily flow."),
+        ]
+    )
+    return
+
+
+@app.cell
+def _(lakehouse, revealed, tomorrow):
+    mo.stop(not revealed)
+    _highlight = []
+    if len(tomorrow):
+        _first = tomorrow.sort_values("predicts_date").iloc[0]
+        _highlight = factors_that_raise(_first["reasons"])
+    try:
+        _frame = lake.forecast(lakehouse)
+        _forecast_view = (
+            mo.hstack(
+                [
+                    mo.ui.altair_chart(_chart, chart_selection=False, legend_selection=False)
+                    for _chart in forecast_charts(_frame, _highlight)
+                ],
+                wrap=True,
+                justify="start",
+            )
+            if len(_frame)
+            else mo.md("No forecast in the lake yet.")
+        )
+    except lake.Unavailable as _error:
+        _forecast_view = mo.callout(mo.md(str(_error)), kind="warn")
+    _said = ", ".join(_highlight) if _highlight else "none of them stands out"
+    mo.vstack(
+        [
+            mo.md(
+                f"## The air in the coming days\nIn colour: what raises your risk tomorrow "
+                f"({_said}). Dashed: forecast."
+            ),
+            _forecast_view,
+        ]
+    )
+    return
+
+
+@app.cell
+def _(settings):
+    _parts = [mo.md("## What affects me")]
+    try:
+        _latest, _history = lake.triggers(settings.tracking_uri, settings.person)
+    except lake.Unavailable as _error:
+        _latest, _history = None, pd.DataFrame()
+        _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
+    if _latest is None:
+        _parts.append(mo.md("Nothing learnt yet: your triggers appear after the first training."))
+    else:
+        _frame = triggers_frame(_latest["triggers"])
+        _parts.append(
+            mo.md(
+                f"From your {_latest.get('labelled_days') or 0} logged days (training up to "
+                f"{_latest['date_to']}). How the odds of being sick the next day change after a "
+                "typical change of each factor at your places; the line is the 95 % interval."
+            )
+        )
+        if _frame["shown_low"].notna().any():
+            _parts.append(mo.ui.altair_chart(triggers_chart(_frame), chart_selection=False))
+        _parts.append(
+            mo.ui.table(
+                _frame.assign(
+                    odds=_frame["odds_ratio"].where(_frame["shown_low"].notna()).round(2),
+                    evidence=(_frame["evidence"] * 100).round().astype(int).astype(str) + " %",
+                )[["label", "verdict", "odds", "change", "evidence"]].rename(
+                    columns={"label": "factor", "change": "typical change"}
+                ),
+                selection=None,
+                show_column_summaries=False,
+                pagination=False,
+                label="Evidence: how much of the uncertainty your diary has removed",
+            )
+        )
+        if _history["trained_to"].nunique() > 1:
+            _named = _history.assign(
+                trained_to=pd.to_datetime(_history["trained_to"], errors="coerce")
+            ).dropna(subset=["trained_to"])
+            _parts.append(
+                mo.ui.altair_chart(
+                    alt.Chart(_named, title="How the estimates moved, training by training")
+                    .mark_line(point=True)
+                    .encode(
+                        x=alt.X("trained_to:T", title=None),
+                        y=alt.Y("odds_ratio:Q", scale=alt.Scale(type="log"), title="odds ×"),
+                        color=alt.Color("term:N", legend=alt.Legend(orient="bottom", columns=3)),
+                    )
+                    .properties(width="container", height=180),
+                    chart_selection=False,
+                    legend_selection=False,
+                )
+            )
+    mo.vstack(_parts)
+    return
+
+
+@app.cell
 def _(lakehouse, settings):
     _parts = [mo.md("## How the model has done")]
     try:
@@ -364,7 +549,27 @@ def _(lakehouse, settings):
             )
         _parts.append(mo.ui.altair_chart(hindcast_chart(_past), chart_selection=False))
     else:
-        _parts.append(mo.md("No past predictions yet: they appear after the first evenings."))
+        _parts.append(
+            mo.md("No evening-before predictions yet: they appear after the first evenings.")
+        )
+    try:
+        _backtest, _about = lake.backtest(settings.tracking_uri, settings.person)
+    except lake.Unavailable as _error:
+        _backtest, _about = pd.DataFrame(), {}
+        _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
+    if len(_backtest):
+        _model = _about["challenger"]
+        _scored = backtest_scores(_backtest, _model)
+        _parts += [
+            mo.md(
+                f"**Backtest** (not predictions you received): each of {_scored['days']} past "
+                f"days predicted by the {_model} model trained only on the days before it "
+                f"({_about['fold_kind']} folds, training up to {_about['trained_to']}). Brier "
+                f"score **{_scored['brier']:.3f}**; always saying the usual rate would score "
+                f"{_scored['base_rate_brier']:.3f}."
+            ),
+            mo.ui.altair_chart(backtest_chart(_backtest, _model), chart_selection=False),
+        ]
     try:
         _versions = lake.champions(settings.tracking_uri)
         if len(_versions):

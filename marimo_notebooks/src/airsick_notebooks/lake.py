@@ -193,3 +193,39 @@ def champions(tracking_uri: str, name: str = "airsick") -> pd.DataFrame:
     frame["champion_until"] = promoted["registered"].shift(-1)
     frame["is_champion"] = frame["version"].astype(str) == str(current)
     return frame
+
+
+def logged_on(lakehouse: Lakehouse, person: str, day) -> bool:
+    """Whether the diary has an entry for ``day`` (the app shows the risk after it)."""
+    from airsick_lakehouse.lakehouse import has_files
+
+    if not has_files(lakehouse, "raw/diary/*.parquet"):
+        return False
+    found = _query(
+        lakehouse,
+        f"select count(*) as n from read_parquet('{lakehouse.lake_url.rstrip('/')}"
+        "/raw/diary/*.parquet') where person = ? and date = ?",
+        [person, day],
+        attach=False,
+    )
+    return bool(len(found) and found["n"].iloc[0])
+
+
+def triggers(tracking_uri: str, person: str) -> tuple[dict | None, pd.DataFrame]:
+    """The person's latest triggers (None before the first training) and their history."""
+    from airsick_training.track import person_triggers
+
+    try:
+        return person_triggers(tracking_uri, person)
+    except Exception as error:
+        raise Unavailable(f"The training runs at {tracking_uri} cannot be read now.") from error
+
+
+def backtest(tracking_uri: str, person: str) -> tuple[pd.DataFrame, dict]:
+    """The newest backtest's out-of-sample predictions (empty before the first)."""
+    from airsick_training.track import person_backtest
+
+    try:
+        return person_backtest(tracking_uri, person)
+    except Exception as error:
+        raise Unavailable(f"The training runs at {tracking_uri} cannot be read now.") from error

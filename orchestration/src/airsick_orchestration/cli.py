@@ -311,7 +311,71 @@ def _print_predictions(scored) -> None:
     console.print(f"{len(rows)} predictions ({scored.via}) written to {scored.path}")
 
 
-FLOWS = ("daily", "ingest", "transform", "train", "score")
+@app.command()
+def triggers(
+    history: Annotated[
+        bool, typer.Option("--history", help="Also show how each estimate moved, run by run.")
+    ] = False,
+) -> None:
+    """What affects me: each factor's effect on my risk, how sure it is, from my diary.
+
+    For each factor (air, pollen, weather, being sick lately): the odds of being sick the
+    next day after a typical change of it at your places, with its 95 % interval, and how
+    much of the uncertainty your diary has removed. "Not enough evidence yet" is said
+    where that is the truth. Written by every training run, and kept in MLflow.
+    """
+    from airsick_training.triggers import Trigger
+
+    settings = _settings()
+    latest, past = steps.triggers(settings)
+    if latest is None:
+        _fail("No training has run yet; run `airsick train` (or `airsick demo --once`) first.")
+    found = [Trigger(**t) for t in latest["triggers"]]
+    days = latest.get("labelled_days") or 0
+    console.print(
+        f"What affects {settings.person}, from {days} logged days "
+        f"(training up to {latest['date_to']}):"
+    )
+    table = Table(show_edge=False)
+    for column in ("factor", "verdict", "odds ×", "95 % interval", "typical change", "evidence"):
+        table.add_column(column, justify="right" if column in ("odds ×", "evidence") else "left")
+    colours = {"raises your risk": "red", "lowers your risk": "green"}
+    for t in found:
+        sure = t.verdict not in ("not enough evidence yet", "no data here")
+        table.add_row(
+            t.label,
+            f"[{colours.get(t.verdict, 'default')}]{t.verdict}[/]",
+            f"{t.odds_ratio:.2f}" if sure else "",
+            f"{t.low:.2f} to {t.high:.2f}" if sure else "",
+            t.change,
+            f"{t.evidence:.0%}",
+        )
+    console.print(table)
+    console.print(
+        "Odds × is how the odds of being sick the next day change after the typical change "
+        "(1 = no change); evidence is the share of the prior's uncertainty your diary removed."
+    )
+    if history and past is not None and len(past):
+        wide = past.pivot_table(index="trained_to", columns="term", values="odds_ratio")
+        console.print(wide.round(2).to_string())
+    console.print(f"Tracked in MLflow: run {latest['run_id']} at {settings.mlflow_ui_url}")
+
+
+@app.command()
+def remind() -> None:
+    """Send the diary reminder now if today is not logged yet (at most once a day).
+
+    `airsick up` runs it every evening at AIRSICK_REMIND_AT through AIRSICK_NOTIFY_URL;
+    this command is the same check, on demand.
+    """
+    settings = _settings()
+    delivery = steps.remind(settings)
+    console.print(f"Diary reminder {delivery.status}: {delivery.detail}.")
+    if delivery.status == "failed":
+        raise typer.Exit(1)
+
+
+FLOWS = ("daily", "ingest", "transform", "train", "score", "reminder")
 FLOW_ERRORS = (*USER_ERRORS, TransformError, DatasetError, ScoringError)
 
 
@@ -384,8 +448,9 @@ def run_flow(
 
 @app.command()
 def schedule() -> None:
-    """Serve the Prefect deployments until Ctrl-C: the daily flow on AIRSICK_DAILY_CRON (in
-    the person's timezone) and each stage on demand, runnable from the Prefect UI.
+    """Serve the Prefect deployments until Ctrl-C: the daily flow on AIRSICK_DAILY_CRON and
+    the diary reminder at AIRSICK_REMIND_AT (in the person's timezone), and each stage on
+    demand, runnable from the Prefect UI.
 
     Needs a Prefect server (AIRSICK_PREFECT_API_URL); `airsick up` runs one and this.
     """
@@ -689,6 +754,9 @@ def _print_daily(summary: dict) -> None:
             f"chance of being sick; {row['why']}; model v{row['model_version']}, "
             f"{personal(int(row.get('evidence_days', 0)))}."
         )
+    alert = summary.get("alert", {})
+    if alert and alert["status"] != "off":
+        console.print(f"Evening alert {alert['status']}: {alert['detail']}.")
     for note in summary.get("skipped", []):
         err.print(f"[cyan]note:[/] {note}")
     for problem in summary["stale"]:

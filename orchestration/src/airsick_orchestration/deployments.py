@@ -1,4 +1,4 @@
-"""Prefect deployments: the daily flow on a cron and each stage on demand, served by one process.
+"""Prefect deployments: the daily flow and the diary reminder on a cron, each stage on demand.
 
 ``airsick schedule`` (and the ``deployments`` service of ``airsick up``) calls :func:`serve`:
 Prefect's runner registers the deployments with the server, starts a run when the schedule
@@ -18,7 +18,7 @@ TAGS = ["airsick"]
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
-    """The daily flow on its schedule, and one unscheduled deployment per stage."""
+    """The daily flow and the diary reminder on their schedules, one deployment per stage."""
     timezone = settings.place_list[0].timezone
     # Runs import the flows by module, wherever the package is installed (also in images).
     common = {"tags": TAGS, "entrypoint_type": EntrypointType.MODULE_PATH, "concurrency_limit": 1}
@@ -29,13 +29,21 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
         f"runs at '{settings.daily_cron}' ({timezone}).",
         **common,
     )
+    hour, minute = settings.remind_at.split(":")
+    reminder = flows.reminder_flow.to_deployment(
+        name="reminder",
+        schedule=Cron(f"{int(minute)} {int(hour)} * * *", timezone=timezone),
+        description=f"Reminds the person to log today at {settings.remind_at} ({timezone}) "
+        "when it is not in the diary yet.",
+        **common,
+    )
     stages = [
         flows.ingest_flow.to_deployment(name="ingest", **common),
         flows.transform_flow.to_deployment(name="transform", **common),
         flows.train_flow.to_deployment(name="train", **common),
         flows.score_flow.to_deployment(name="score", **common),
     ]
-    return [daily, *stages]
+    return [daily, reminder, *stages]
 
 
 def serve(settings: Settings) -> None:

@@ -58,6 +58,7 @@ class DailySummary:
     tomorrow: list[dict]
     stale: list[str]
     skipped: list[str]  # what the build set aside or found missing, one sentence each
+    alert: dict[str, str]  # what became of the evening alert: status and detail
     seconds: dict[str, float]  # wall time of each stage's flow, Prefect's bookkeeping included
 
 
@@ -326,6 +327,29 @@ def freshness(settings: Settings) -> list[str]:
     return stale
 
 
+@task(retries=0, task_run_name="evening alert")
+def alert_task(settings: Settings, tomorrow: list[dict]) -> dict:
+    """Send the evening alert if due; a delivery failure is logged, never raised."""
+    try:
+        delivery = steps.alert(settings, tomorrow)
+    except Exception as error:  # the alert must not fail the evening's run
+        delivery = steps.notify.Delivery("failed", f"{type(error).__name__}: {error}")
+    logger = get_run_logger()
+    (logger.warning if delivery.status == "failed" else logger.info)(
+        "evening alert %s: %s", delivery.status, delivery.detail
+    )
+    return {"status": delivery.status, "detail": delivery.detail}
+
+
+@flow(name="reminder", log_prints=True)
+def reminder_flow() -> dict:
+    """Remind the person to log today, if it is not in the diary yet (once a day)."""
+    settings = Settings()
+    delivery = steps.remind(settings)
+    get_run_logger().info("diary reminder %s: %s", delivery.status, delivery.detail)
+    return {"status": delivery.status, "detail": delivery.detail}
+
+
 @flow(name="daily", log_prints=True)
 def daily_flow() -> dict:
     """Ingest, transform, train when warranted, gate, and score tomorrow."""
@@ -345,6 +369,7 @@ def daily_flow() -> dict:
     built = timed("transform", transform_flow)
     trained = timed("train", train_flow)
     tomorrow = timed("score", score_flow)
+    alert = alert_task(settings, tomorrow)
     summary = DailySummary(
         places=ingested["places"],
         rows_ingested=ingested["rows"],
@@ -358,6 +383,7 @@ def daily_flow() -> dict:
         tomorrow=tomorrow,
         stale=stale,
         skipped=built.get("notes", []),
+        alert=alert,
         seconds=seconds,
     )
     for problem in stale:

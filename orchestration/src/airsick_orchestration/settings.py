@@ -139,6 +139,24 @@ class Settings(BaseSettings):
     )
     app_port: int = Field(default=2718, description="Port of the marimo app.")
 
+    notify_url: str | None = Field(
+        default=None,
+        description="Where the evening alert and the diary reminder go: an Apprise URL "
+        "(mailto://, ntfy://, tgram://, json://...). Empty: no messages.",
+    )
+    notify_threshold: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="The evening alert is sent when tomorrow's probability reaches this.",
+    )
+    remind_at: str = Field(
+        default="21:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="When the diary reminder goes out if today is not logged (HH:MM, in "
+        "the person's first place).",
+    )
+
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
     standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
     persona_seed: int = Field(default=7, description="Seed of the demo persona's diary.")
@@ -237,6 +255,10 @@ class Settings(BaseSettings):
     @property
     def serve_url(self) -> str:
         return f"http://{self.serve_host}:{self.serve_port}"
+
+    @property
+    def notifications_dir(self) -> Path:
+        return self.home / "notifications"
 
     @property
     def logs_dir(self) -> Path:

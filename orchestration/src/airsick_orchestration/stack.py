@@ -138,7 +138,8 @@ def services(settings: Settings, standin: bool = False) -> list[Service]:
     stack += [
         Service(
             "deployments",
-            f"the daily flow at '{settings.daily_cron}', each stage on demand: Prefect UI, "
+            f"the daily flow at '{settings.daily_cron}', the diary reminder at "
+            f"{settings.remind_at}, each stage on demand: Prefect UI, "
             "Deployments",
             [_bin("airsick"), "schedule"],
             settings.prefect_port,

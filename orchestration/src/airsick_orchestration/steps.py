@@ -25,8 +25,9 @@ from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_ai
 from airsick_ingestion.open_meteo.weather import WeatherResult, load_weather
 from airsick_ingestion.places import Place
 from airsick_ingestion.standin.server import StandIn
-from airsick_lakehouse.lakehouse import count_rows, maintain
-from airsick_serving import batch, registry
+from airsick_lakehouse import connect
+from airsick_lakehouse.lakehouse import count_rows, has_files, maintain
+from airsick_serving import batch, notify, registry
 from airsick_serving.batch import Scored
 from airsick_training import train as training
 from airsick_training.train import TrainReport
@@ -225,6 +226,66 @@ def predict(settings: Settings, progress: Callable[[str], None] | None = None) -
         tracking_uri=settings.tracking_uri,
         server_url=settings.serve_url,
     )
+
+
+def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
+    """Send the evening alert when tomorrow's chance reaches the person's threshold, once."""
+    message = notify.alert_message(tomorrow, settings.notify_threshold)
+    if message is None:
+        return notify.Delivery(
+            "not due", f"tomorrow's chance is under {settings.notify_threshold:.0%} everywhere"
+        )
+    day = min(date.fromisoformat(str(r["date"])) for r in tomorrow)
+    title, body = message
+    return notify.send_once(
+        settings.notify_url,
+        notify.Ledger(settings.notifications_dir),
+        person=settings.person,
+        kind=notify.ALERT,
+        day=day,
+        title=title,
+        body=body,
+    )
+
+
+def logged_today(settings: Settings) -> bool:
+    """Whether the diary has an entry for today (the person's today)."""
+    lakehouse = settings.lakehouse
+    if not has_files(lakehouse, "raw/diary/*.parquet"):
+        return False
+    with connect(lakehouse, attach=False) as con:
+        found = con.execute(
+            f"select count(*) from read_parquet('{settings.lake.rstrip('/')}/raw/diary/*.parquet') "
+            "where person = ? and date = ?",
+            [settings.person, settings.today()],
+        ).fetchone()[0]
+    return found > 0
+
+
+def remind(settings: Settings) -> notify.Delivery:
+    """Send the diary reminder if today is not logged yet, once a day."""
+    today = settings.today()
+    if logged_today(settings):
+        return notify.Delivery("not due", f"{today} is already in the diary")
+    title, body = notify.reminder_message(today)
+    return notify.send_once(
+        settings.notify_url,
+        notify.Ledger(settings.notifications_dir),
+        person=settings.person,
+        kind=notify.REMINDER,
+        day=today,
+        title=title,
+        body=body,
+    )
+
+
+def triggers(settings: Settings):
+    """The person's latest triggers (None before the first training) and their history."""
+    from airsick_training.track import person_triggers
+
+    if not (settings.home / "mlflow").exists() and not settings.mlflow_tracking_uri:
+        return None, None
+    return person_triggers(settings.tracking_uri, settings.person, settings.mlflow_experiment)
 
 
 def standin_healthy(url: str) -> bool:

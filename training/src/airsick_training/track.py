@@ -21,6 +21,8 @@ from airsick_training.pyfunc import AirsickModel, input_schema, model_input
 
 MODEL_NAME = "airsick"
 CHAMPION, CHALLENGER = "champion", "challenger"
+TRIGGERS_ARTIFACT = "triggers.json"
+BACKTEST_ARTIFACT = "backtest/predictions.json"
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,17 @@ def log_training(
     served: AirsickModel,
     params: dict,
     tags: dict[str, str],
+    triggers: list[dict] | None = None,
+    backtest: pd.DataFrame | None = None,
 ) -> tuple[str, str]:
-    """Log one training run and its model; return (run id, model URI)."""
+    """Log one training run and its model; return (run id, model URI).
+
+    ``triggers`` (this person's factors, ``airsick_training.triggers``) become metrics
+    ``trigger.<term>.odds_ratio|low|high|evidence``, so each factor's estimate can be
+    followed from run to run, and the artifact ``triggers.json``. ``backtest`` (the
+    out-of-sample prediction of each backtested day) becomes ``backtest/predictions.json``,
+    which the app shows as how the model would have done, from the first evening.
+    """
     with mlflow.start_run(
         experiment_id=experiment_id, run_name=f"train-{dataset.date_range[1]}"
     ) as run:
@@ -96,6 +107,12 @@ def log_training(
                     {f"{name}.fold.log_loss": row.log_loss, f"{name}.fold.brier": row.brier},
                     step=int(row.fold),
                 )
+        if backtest is not None and len(backtest):
+            mlflow.set_tag("backtest_logged", "yes")
+            mlflow.log_table(
+                backtest.assign(local_date=backtest["local_date"].astype(str)),
+                BACKTEST_ARTIFACT,
+            )
         if fold_scores:
             mlflow.log_table(
                 pd.concat([f.assign(model=n) for n, f in fold_scores.items()]),
@@ -109,6 +126,23 @@ def log_training(
             digest=dataset.digest,
         )
         mlflow.log_input(source, context="training", tags={"snapshot_id": str(dataset.snapshot_id)})
+        if triggers is not None:
+            mlflow.log_dict(
+                {
+                    "date_to": dataset.date_range[1],
+                    "labelled_days": params.get("labelled_days"),
+                    "triggers": triggers,
+                },
+                TRIGGERS_ARTIFACT,
+            )
+            mlflow.log_metrics(
+                {
+                    f"trigger.{t['term']}.{key}": t[key]
+                    for t in triggers
+                    for key in ("odds_ratio", "low", "high", "evidence")
+                    if np.isfinite(t[key])
+                }
+            )
         for name, figure in figures.items():
             mlflow.log_figure(figure, f"plots/{name}.png")
             plt.close(figure)
@@ -159,3 +193,85 @@ def record_decision(version: str, promote: bool, reason: str, name: str = MODEL_
 
 def run_url(ui_url: str, experiment_id: str, run_id: str) -> str:
     return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def person_triggers(
+    tracking_uri: str, person: str, experiment: str = "airsick", runs: int = 100
+) -> tuple[dict | None, pd.DataFrame]:
+    """The person's latest triggers and their history over training runs.
+
+    Returns the newest run's ``triggers.json`` (with its ``run_id``), or None before the
+    first training, and one row per run and factor (``trained_to``, ``term``, ``odds_ratio``,
+    ``low``, ``high``, ``evidence``) from the runs' metrics, oldest first.
+    """
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    columns = ["trained_to", "run_id", "term", "odds_ratio", "low", "high", "evidence"]
+    if found is None:
+        return None, pd.DataFrame(columns=columns)
+    person_filter = person.replace("'", "''")
+    listed = client.search_runs(
+        [found.experiment_id],
+        filter_string=f"tags.person = '{person_filter}'",
+        order_by=["attributes.start_time DESC"],
+        max_results=runs,
+    )
+    with_triggers = [r for r in listed if any(k.startswith("trigger.") for k in r.data.metrics)]
+    rows = []
+    for run in with_triggers:
+        metrics = run.data.metrics
+        terms = {k.split(".")[1] for k in metrics if k.startswith("trigger.")}
+        for term in terms:
+            rows.append(
+                {
+                    "trained_to": run.data.params.get("date_to", "none"),
+                    "run_id": run.info.run_id,
+                    "term": term,
+                    **{
+                        key: metrics.get(f"trigger.{term}.{key}")
+                        for key in ("odds_ratio", "low", "high", "evidence")
+                    },
+                }
+            )
+    history = pd.DataFrame(rows, columns=columns).iloc[::-1].reset_index(drop=True)
+    if not with_triggers:
+        return None, history
+    newest = with_triggers[0]
+    mlflow.set_tracking_uri(tracking_uri)
+    latest = mlflow.artifacts.load_dict(f"{newest.info.artifact_uri}/{TRIGGERS_ARTIFACT}")
+    return {**latest, "run_id": newest.info.run_id}, history
+
+
+def person_backtest(
+    tracking_uri: str, person: str, experiment: str = "airsick"
+) -> tuple[pd.DataFrame, dict]:
+    """The newest backtest's out-of-sample predictions for the person, and about it.
+
+    Columns: local_date, place, fold, y, p, model (the challenger and the base rate);
+    empty before the first backtested training. The dict says which run and challenger.
+    """
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    empty = pd.DataFrame(columns=["local_date", "place", "fold", "y", "p", "model"])
+    if found is None:
+        return empty, {}
+    person_filter = person.replace("'", "''")
+    runs = client.search_runs(
+        [found.experiment_id],
+        filter_string=f"tags.person = '{person_filter}' and tags.backtest_logged = 'yes'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not runs:
+        return empty, {}
+    run = runs[0]
+    mlflow.set_tracking_uri(tracking_uri)
+    frame = mlflow.load_table(BACKTEST_ARTIFACT, run_ids=[run.info.run_id])
+    frame["local_date"] = pd.to_datetime(frame["local_date"])
+    about = {
+        "run_id": run.info.run_id,
+        "challenger": run.data.params.get("challenger", "?"),
+        "fold_kind": run.data.params.get("fold_kind", "?"),
+        "trained_to": run.data.params.get("date_to", "?"),
+    }
+    return frame.drop(columns=["run_id"], errors="ignore"), about

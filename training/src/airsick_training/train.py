@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from airsick_lakehouse import Lakehouse
 
-from airsick_training import plots, track
+from airsick_training import plots, track, triggers
 from airsick_training.data import Dataset, load_dataset, load_oracle
 from airsick_training.evaluate import (
     METRICS,
@@ -185,6 +185,11 @@ def train(
             "snapshot_id": dataset.snapshot_id,
         },
         tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
+        triggers=[t.as_dict() for t in triggers.for_person(x, y)],
+        backtest=pd.concat(
+            [predictions[n].assign(model=n) for n in (challenger, "base_rate")],
+            ignore_index=True,
+        ),
     )
     version = track.register(model_uri, specs[challenger], run_id, days)
     track.record_decision(version, decision.promote, decision.reason)
@@ -272,6 +277,7 @@ def _register_simple(model, dataset, decision, experiment_id, tags, person) -> t
             "snapshot_id": dataset.snapshot_id,
         },
         tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
+        triggers=[t.as_dict() for t in triggers.for_person(x, y)],
     )
     version = track.register(model_uri, fitted.spec(), run_id, evidence)
     track.record_decision(version, decision.promote, decision.reason)
