@@ -95,3 +95,34 @@ def test_features_stop_at_today_and_scoring_starts_there(built_demo, features):
     assert (scoring["predicts_date"] == scoring["local_date"] + pd.Timedelta(days=1)).all()
     assert (scoring.loc[scoring["local_date"] > today, "forecast_share"] == 1).all()
     assert scoring["sick_next_day"].isna().all()
+
+
+def test_weather_reaches_the_mart_as_recomputed_from_raw(built_demo, features):
+    """The day's weather from the stand-in, recomputed in pandas: the archive's value of an
+    hour where it has one, else the latest forecast fetch."""
+    raw = read_raw(built_demo.lake, "weather").to_pandas()
+    raw = raw[raw["temperature_2m"].notna()]
+    raw["archive"] = raw["source"] == "archive"
+    kept = raw.sort_values(["archive", "fetched_at"]).groupby(["place", "time"]).tail(1)
+    tz = built_demo.place_list[0].timezone
+    kept["local_date"] = pd.to_datetime(kept["time"].dt.tz_convert(tz).dt.date)
+    daily = kept.groupby("local_date").agg(
+        hours=("temperature_2m", "size"),
+        temperature_max=("temperature_2m", "max"),
+        precipitation_sum=("precipitation", "sum"),
+    )
+    mart = features.assign(local_date=pd.to_datetime(features["local_date"])).set_index(
+        "local_date"
+    )
+    joined = mart[["temperature_max", "precipitation_sum"]].merge(
+        daily, left_index=True, right_index=True, suffixes=("", "_raw")
+    )
+    whole = joined[joined["hours"] >= 23]
+    assert len(whole) >= len(mart) - 2
+    assert np.allclose(whole["temperature_max"], whole["temperature_max_raw"])
+    assert np.allclose(whole["precipitation_sum"], whole["precipitation_sum_raw"])
+    change = mart["temperature_mean"].diff()
+    consecutive = mart.index.to_series().diff() == pd.Timedelta(days=1)
+    assert np.allclose(
+        change[consecutive].dropna(), mart["temperature_change1"][consecutive].dropna()
+    )

@@ -463,7 +463,8 @@ def _(lakehouse, revealed, tomorrow):
     mo.vstack(
         [
             mo.md(
-                f"## The air in the coming days\nIn colour: what raises your risk tomorrow "
+                f"## The air and the weather in the coming days\nIn colour: what raises your "
+                f"risk tomorrow "
                 f"({_said}). Dashed: forecast."
             ),
             _forecast_view,

@@ -23,6 +23,13 @@ FORECAST_VARIABLES = {
     "uv_index": "UV",
     "pollen": "pollen",
 }
+# The hourly weather the forecast chart shows, under the names the model's reasons use.
+WEATHER_VARIABLES = {
+    "temperature_2m": "temperature",
+    "relative_humidity_2m": "humidity",
+    "precipitation": "rain",
+    "wind_speed_10m": "wind",
+}
 POLLEN_COLUMNS = (
     "alder_pollen",
     "birch_pollen",
@@ -50,8 +57,8 @@ def _query(lakehouse: Lakehouse, sql: str, parameters: list, attach: bool = True
 
 
 def forecast(lakehouse: Lakehouse, since: datetime | None = None) -> pd.DataFrame:
-    """Hourly air quality from ``since`` (default: 6 hours ago) on, in long form:
-    place, hour (local time), variable (reason name), value."""
+    """Hourly air quality and weather from ``since`` (default: 6 hours ago) on, in long
+    form: place, hour (local time), variable (reason name), value."""
     since = since or datetime.now(UTC) - timedelta(hours=6)
     pollen = " + ".join(f"coalesce({c}, 0)" for c in POLLEN_COLUMNS)
     columns = [c for c in FORECAST_VARIABLES if c != "pollen"]
@@ -68,13 +75,27 @@ def forecast(lakehouse: Lakehouse, since: datetime | None = None) -> pd.DataFram
     )
     if wide.empty:
         return wide
-    long = wide.melt(
-        id_vars=["place", "place_timezone", "hour_utc", "was_forecast"],
-        value_vars=list(FORECAST_VARIABLES),
-        var_name="column",
-        value_name="value",
+    weather = _query(
+        lakehouse,
+        f"""
+        select place, place_timezone, hour_utc, was_forecast, {", ".join(WEATHER_VARIABLES)}
+        from lake.staging.stg_open_meteo__weather
+        where hour_utc >= ?
+        order by place, hour_utc
+        """,
+        [since],
     )
-    long["variable"] = long["column"].map(FORECAST_VARIABLES)
+    keys = ["place", "place_timezone", "hour_utc", "was_forecast"]
+    parts = [(wide, FORECAST_VARIABLES), (weather, WEATHER_VARIABLES)]
+    long = pd.concat(
+        [
+            frame.melt(id_vars=keys, value_vars=list(names), var_name="column", value_name="value")
+            for frame, names in parts
+            if not frame.empty
+        ],
+        ignore_index=True,
+    )
+    long["variable"] = long["column"].map({**FORECAST_VARIABLES, **WEATHER_VARIABLES})
     long["hour"] = [
         ts.tz_convert(zone).tz_localize(None)
         for ts, zone in zip(long["hour_utc"], long["place_timezone"], strict=True)

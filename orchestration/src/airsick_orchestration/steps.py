@@ -230,6 +230,8 @@ def predict(settings: Settings, progress: Callable[[str], None] | None = None) -
 
 def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
     """Send the evening alert when tomorrow's chance reaches the person's threshold, once."""
+    if not settings.notify_url:
+        return notify.Delivery("off", "set AIRSICK_NOTIFY_URL to receive the evening alert")
     message = notify.alert_message(tomorrow, settings.notify_threshold)
     if message is None:
         return notify.Delivery(
@@ -265,6 +267,8 @@ def logged_today(settings: Settings) -> bool:
 def remind(settings: Settings) -> notify.Delivery:
     """Send the diary reminder if today is not logged yet, once a day."""
     today = settings.today()
+    if not settings.notify_url:
+        return notify.Delivery("off", "set AIRSICK_NOTIFY_URL to receive the diary reminder")
     if logged_today(settings):
         return notify.Delivery("not due", f"{today} is already in the diary")
     title, body = notify.reminder_message(today)
