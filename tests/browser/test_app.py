@@ -230,7 +230,9 @@ def test_the_risk_waits_until_today_is_logged_or_asked_for(running, browser, tmp
         screenshot(page, "app-diary-first-phone")
         page.get_by_role("button", name="Show tomorrow's risk and the air now").click()
         page.get_by_text("% chance of being sick").first.wait_for(timeout=60_000)
-        page.get_by_text("The air and the weather in the coming days").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="The air and the weather in the coming days").wait_for(
+            timeout=60_000
+        )
         page.close()
     finally:
         app.terminate()

@@ -50,13 +50,36 @@ def test_first_training_registers_a_champion_with_its_lineage(trained):
     assert run.data.params["labelled_days"] == str(report.labelled_days)
     assert run.data.params["fold_kind"] == "monthly"
     assert "champion.window.brier" in run.data.metrics  # the prior, on the gate's window
-    for model in ("base_rate", "persistence", "personal", "glm", "gbm", "oracle"):
+    for model in ("base_rate", "persistence", "personal", "personal_air", "glm", "gbm", "oracle"):
         assert f"{model}.brier" in run.data.metrics
     (dataset_input,) = run.inputs.dataset_inputs
     assert dataset_input.dataset.name == "marts.fct_daily_features"
     assert "fct_daily_features" in dataset_input.dataset.source
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(report.run_id, "plots")}
     assert artifacts == {"plots/roc.png", "plots/reliability.png", "plots/feature_effects.png"}
+
+
+def test_each_run_keeps_the_persons_triggers_and_its_backtest_for_the_app(trained):
+    from airsick_training.track import person_backtest, person_triggers
+
+    settings, report = trained
+    latest, history = person_triggers(settings.tracking_uri, settings.person)
+    assert latest["run_id"] == report.run_id
+    assert latest["labelled_days"] == report.labelled_days
+    terms = {t["term"]: t for t in latest["triggers"]}
+    assert {"pm2_5", "pollen", "temperature_max", "humidity", "rain"} <= set(terms)
+    # The demo persona's law raises the risk with PM2.5 and pollen (persona.py).
+    assert terms["pollen"]["verdict"] == "raises your risk"
+    run = mlflow.get_run(report.run_id)
+    assert run.data.metrics["trigger.pollen.odds_ratio"] == terms["pollen"]["odds_ratio"]
+    assert set(history["term"]) == set(terms) and (history["run_id"] == report.run_id).all()
+
+    frame, about = person_backtest(settings.tracking_uri, settings.person)
+    assert about["run_id"] == report.run_id and about["challenger"] == report.challenger
+    assert set(frame["model"]) == {report.challenger, "base_rate"}
+    ours = frame[frame["model"] == report.challenger]
+    assert ours["local_date"].is_monotonic_increasing and ours["local_date"].is_unique
+    assert ((ours["p"] > 0) & (ours["p"] < 1)).all() and set(ours["y"]) == {0, 1}
 
 
 def test_the_champion_loads_and_answers_with_probability_and_reasons(trained, built_demo):

@@ -169,22 +169,17 @@ def triggers_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Each factor's odds ratio with its 95 % interval, on a log scale around 1 (no effect)."""
     order = list(frame["label"])
     shown = frame[frame["shown_low"].notna()]
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=170))
-    x = alt.X(
-        "odds_ratio:Q",
-        scale=alt.Scale(type="log", zero=False),
-        title="odds of being sick the next day, after a typical change (1 = no effect)",
-    )
+    # The axis spans what is drawn (and 1), so a phone's narrow chart still reads.
+    low = min(float(shown["shown_low"].min()), 0.8) * 0.9
+    high = max(float(shown["shown_high"].max()), 1.25) * 1.1
+    scale = alt.Scale(type="log", domain=[low, high], nice=False)
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=130))
+    x = alt.X("odds_ratio:Q", scale=scale, title="odds × (1: no effect)")
     colour = alt.Color("colour:N", scale=None)
     rules = (
         alt.Chart(shown)
         .mark_rule(strokeWidth=2)
-        .encode(
-            x=alt.X("shown_low:Q", scale=alt.Scale(type="log")),
-            x2="shown_high:Q",
-            y=y,
-            color=colour,
-        )
+        .encode(x=alt.X("shown_low:Q", scale=scale), x2="shown_high:Q", y=y, color=colour)
     )
     points = (
         alt.Chart(shown)
@@ -497,7 +492,12 @@ def _(settings):
         _parts.append(
             mo.ui.table(
                 _frame.assign(
-                    odds=_frame["odds_ratio"].where(_frame["shown_low"].notna()).round(2),
+                    odds=[
+                        f"{o:.2f}" if known else ""
+                        for o, known in zip(
+                            _frame["odds_ratio"], _frame["shown_low"].notna(), strict=True
+                        )
+                    ],
                     evidence=(_frame["evidence"] * 100).round().astype(int).astype(str) + " %",
                 )[["label", "verdict", "odds", "change", "evidence"]].rename(
                     columns={"label": "factor", "change": "typical change"}

@@ -266,7 +266,8 @@ def person_backtest(
         return empty, {}
     run = runs[0]
     mlflow.set_tracking_uri(tracking_uri)
-    frame = mlflow.load_table(BACKTEST_ARTIFACT, run_ids=[run.info.run_id])
+    table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{BACKTEST_ARTIFACT}")
+    frame = pd.DataFrame(table["data"], columns=table["columns"])
     frame["local_date"] = pd.to_datetime(frame["local_date"])
     about = {
         "run_id": run.info.run_id,
@@ -274,4 +275,4 @@ def person_backtest(
         "fold_kind": run.data.params.get("fold_kind", "?"),
         "trained_to": run.data.params.get("date_to", "?"),
     }
-    return frame.drop(columns=["run_id"], errors="ignore"), about
+    return frame, about

@@ -92,7 +92,8 @@ def _change(term: prior.Term, low: float, high: float) -> str:
         a, b = low + term.reference, high + term.reference
         return f"from {a:.0%} to {b:.0%} of logged days"
     if term.name == "temperature_change":
-        return f"a change {(high - low) * term.scale:+.0f} {unit} larger"
+        a, b = low * term.scale, high * term.scale
+        return f"a change of {a:+.1f} to {b:+.1f} {unit} since the day before"
     a, b = _level(term, low), _level(term, high)
     digits = 1 if max(abs(a), abs(b)) < 10 else 0
     return f"from {a:.{digits}f} to {b:.{digits}f} {unit}".strip()
