@@ -94,6 +94,11 @@ def test_ingest_a_one_off_place_offline_in_the_issue_form(tmp_path):
     assert "Ingested 2,232 rows (2,232 new hours) for 1 place" in result.output
     table = read_raw(tmp_path / "home" / "lake", "air_quality")
     assert set(table["timezone"].to_pylist()) == {"Asia/Riyadh"}
+    # The weather of the same days, from the archive only (they are long past).
+    assert "and 2,232 hours of weather" in result.output
+    weather = read_raw(tmp_path / "home" / "lake", "weather")
+    assert set(weather["source"].to_pylist()) == {"archive"}
+    assert weather["temperature_2m"].null_count == 0
 
 
 @pytest.mark.parametrize(
@@ -138,7 +143,7 @@ def test_transform_and_docs_commands(demo_settings, monkeypatch, tmp_path):
     monkeypatch.setenv("AIRSICK_HOME", str(home))
     built = airsick("transform")
     assert built.exit_code == 0, built.output
-    assert "Built 7 models and passed" in built.output
+    assert "Built 9 models and passed" in built.output
     assert "rows in marts.fct_daily_features" in built.output
     docs = airsick("docs", "--no-serve")
     assert docs.exit_code == 0, docs.output
