@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+import pandas as pd
 import pytest
 import requests
 from airsick_lakehouse import connect
@@ -101,6 +102,8 @@ MALFORMED = [
     b'{"dataframe_split": {"columns": [], "data": []}}',
     b'{"dataframe_records": [{"pm2_5_mean": NaN}]}',
     b" " * 1_100_000,
+    b"[" * 100_000 + b"]" * 100_000,  # nested too deeply for any JSON parser's stack
+    b'{"dataframe_records": ' * 20_000 + b"[]" + b"}" * 20_000,
 ]
 
 
@@ -128,6 +131,22 @@ def test_malformed_requests_get_4xx_and_the_server_stays_healthy(served, scoring
         AirsickClient(url).predict(scoring_rows.assign(pm2_5_mean="x"))
     assert requests.get(f"{url}/ping", timeout=5).ok
     assert len(AirsickClient(url).predict(scoring_rows)) == len(scoring_rows)
+
+
+def test_a_batch_of_ten_thousand_rows_is_scored_and_only_beyond_the_limit_refused(
+    served, scoring_rows
+):
+    """Batch callers send thousands of rows: 10,000 (about 5 MB) pass; past the limit
+    (AIRSICK_SERVE_MAX_ROWS, 20,000 by default) the answer is 413 with what to do."""
+    _, url = served
+    many = pd.concat([scoring_rows] * (10_000 // len(scoring_rows) + 1)).head(10_000)
+    answers = AirsickClient(url, timeout=(5.0, 120.0)).predict(many)
+    assert len(answers) == 10_000 and all(0 < a.probability < 1 for a in answers)
+    columns = AirsickClient(url).inputs()
+    too_many = {"dataframe_split": {"columns": columns, "data": [[0.0] * len(columns)] * 20_001}}
+    answer = requests.post(f"{url}/invocations", json=too_many, timeout=120)
+    assert answer.status_code == 413
+    assert "AIRSICK_SERVE_MAX_ROWS" in answer.json()["message"]
 
 
 def test_a_promotion_while_clients_score_fails_no_request(served, scoring_rows):

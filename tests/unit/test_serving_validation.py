@@ -4,7 +4,7 @@ import json
 import math
 
 import pytest
-from airsick_serving.validate import MAX_BYTES, Invalid, parse
+from airsick_serving.validate import MAX_ROWS, Invalid, max_bytes, parse
 from airsick_serving.words import chance, reasons
 
 COLUMNS = ["pm2_5_mean", "ozone_max", "sick_today"]
@@ -59,7 +59,9 @@ def test_a_good_request_is_normalized_to_floats_in_model_order():
             422,
             "infinite values are not allowed",
         ),
-        (b" " * (MAX_BYTES + 1), 413, "send at most"),
+        (b" " * (max_bytes(MAX_ROWS) + 1), 413, "AIRSICK_SERVE_MAX_ROWS"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "nested too deeply"),
+        (b'{"dataframe_split": ' * 50_000 + b"1" + b"}" * 50_000, 400, "nested too deeply"),
         (b'{"dataframe_records": [1, 2]}', 400, "list of objects"),
     ],
 )
@@ -78,3 +80,17 @@ def test_words():
         reasons([{"factor": "PM2.5", "effect": 0.4}, {"factor": "ozone", "effect": -0.1}])
         == "PM2.5 raised it, ozone lowered it"
     )
+
+
+def test_ten_thousand_rows_are_accepted_in_either_format_and_the_limit_is_a_setting():
+    columns = [f"column_{i:02d}_with_a_long_name" for i in range(92)]
+    row = [12.345678] * len(columns)
+    data = [row] * 10_000
+    assert len(parse(split(columns, data), columns)["inputs"]) == 10_000
+    records = json.dumps(
+        {"dataframe_records": [dict(zip(columns, row, strict=True))] * 10_000}
+    ).encode()
+    assert len(parse(records, columns)["inputs"]) == 10_000
+    with pytest.raises(Invalid) as error:
+        parse(split(columns, data[:101]), columns, max_rows=100)
+    assert error.value.status == 413 and "at most 100 " in error.value.message

@@ -278,7 +278,14 @@ def serve(
     if not steps.port_free(host, port):
         _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_SERVE_PORT.")
     console.print(f"model server on http://{host}:{port}  (follows @champion; Ctrl-C stops it)")
-    run_front(settings.tracking_uri, host, port, settings.logs_dir, settings.serve_poll_seconds)
+    run_front(
+        settings.tracking_uri,
+        host,
+        port,
+        settings.logs_dir,
+        settings.serve_poll_seconds,
+        settings.serve_max_rows,
+    )
 
 
 @app.command()

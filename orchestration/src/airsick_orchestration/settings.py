@@ -123,6 +123,11 @@ class Settings(BaseSettings):
 
     serve_host: str = Field(default="127.0.0.1", description="Where `airsick serve` listens.")
     serve_port: int = Field(default=5001, description="Port of the model server.")
+    serve_max_rows: int = Field(
+        default=20_000,
+        ge=1,
+        description="Most rows one request to the model server may score (413 beyond).",
+    )
     serve_poll_seconds: float = Field(
         default=5, gt=0, description="How often the model server checks for a new champion."
     )

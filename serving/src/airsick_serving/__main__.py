@@ -31,10 +31,16 @@ def main() -> None:
     parser.add_argument(
         "--poll-seconds", type=float, default=5.0, help="How often to look for a new champion."
     )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=int(os.environ.get("AIRSICK_SERVE_MAX_ROWS", "20000")),
+        help="Most rows one request may score; larger ones get 413 (default 20,000).",
+    )
     args = parser.parse_args()
     if not args.tracking_uri:
         parser.error("give --tracking-uri or set MLFLOW_TRACKING_URI to the registry's URI")
-    serve(args.tracking_uri, args.host, args.port, args.logs, args.poll_seconds)
+    serve(args.tracking_uri, args.host, args.port, args.logs, args.poll_seconds, args.max_rows)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from airsick_serving import registry
 from airsick_serving.backend import Backend
-from airsick_serving.validate import Invalid, parse
+from airsick_serving.validate import MAX_ROWS, Invalid, max_bytes, parse
 
 log = logging.getLogger(__name__)
 VERSION_HEADER = "X-Airsick-Model-Version"
@@ -50,6 +50,7 @@ class Front:
     client: aiohttp.ClientSession | None = None
     waiting_reason: str = "starting"
     switches: int = 0
+    max_rows: int = MAX_ROWS
 
     async def follow(self) -> None:
         """Poll the registry forever; switch to a new champion when the alias moves."""
@@ -163,10 +164,21 @@ def build_app(front: Front) -> Starlette:
         backend, client = front.current, front.client
         if backend is None or client is None:
             return unavailable()
+        limit = max_bytes(front.max_rows)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:  # refused before it is read
+            return _error(
+                413,
+                f"The request is {int(declared):,} bytes; send at most {limit:,} "
+                f"(up to {front.max_rows:,} rows, AIRSICK_SERVE_MAX_ROWS).",
+            )
         try:
-            body = parse(await request.body(), front.columns)
+            body = parse(await request.body(), front.columns, front.max_rows)
         except Invalid as invalid:
             return _error(invalid.status, invalid.message)
+        except Exception as error:  # whatever else a body can do, it is the client's to fix
+            log.warning("refused a request body: %s", error)
+            return _error(400, "The request could not be read; send a JSON dataframe_split.")
         backend.in_flight += 1
         try:
             async with client.post(
@@ -216,10 +228,15 @@ def build_app(front: Front) -> Starlette:
 
 
 def serve(
-    tracking_uri: str, host: str, port: int, log_dir: Path, poll_seconds: float = 5.0
+    tracking_uri: str,
+    host: str,
+    port: int,
+    log_dir: Path,
+    poll_seconds: float = 5.0,
+    max_rows: int = MAX_ROWS,
 ) -> None:
     """Run the front until interrupted (``airsick serve``)."""
     import uvicorn
 
-    app = build_app(Front(tracking_uri, log_dir, poll_seconds=poll_seconds))
+    app = build_app(Front(tracking_uri, log_dir, poll_seconds=poll_seconds, max_rows=max_rows))
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

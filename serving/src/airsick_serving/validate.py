@@ -11,8 +11,14 @@ import json
 import math
 from dataclasses import dataclass
 
-MAX_BYTES = 1_000_000
-MAX_ROWS = 10_000
+MAX_ROWS = 20_000  # the default of AIRSICK_SERVE_MAX_ROWS
+# A row as dataframe_records, with every column name spelled out, takes about 3 KB.
+BYTES_PER_ROW = 4096
+
+
+def max_bytes(max_rows: int) -> int:
+    """The largest body accepted for ``max_rows`` rows, in either format."""
+    return max_rows * BYTES_PER_ROW + 65_536
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,15 @@ def _number(value: object, column: str, row: int) -> float:
     return number
 
 
-def parse(body: bytes, columns: list[str]) -> dict:
+def parse(body: bytes, columns: list[str], max_rows: int = MAX_ROWS) -> dict:
     """Return the normalized ``dataframe_split`` for ``body``, or raise Invalid."""
-    if len(body) > MAX_BYTES:
-        raise Invalid(413, f"The request is {len(body):,} bytes; send at most {MAX_BYTES:,}.")
+    limit = max_bytes(max_rows)
+    if len(body) > limit:
+        raise Invalid(
+            413,
+            f"The request is {len(body):,} bytes; send at most {limit:,} "
+            f"(up to {max_rows:,} rows, AIRSICK_SERVE_MAX_ROWS).",
+        )
     if not body.strip():
         raise Invalid(400, "The request body is empty; send a JSON dataframe_split.")
     try:
@@ -49,6 +60,10 @@ def parse(body: bytes, columns: list[str]) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise Invalid(
             400, f"The request is not valid JSON ({error.msg if hasattr(error, 'msg') else error})."
+        ) from error
+    except RecursionError as error:
+        raise Invalid(
+            400, "The request is nested too deeply; send a flat dataframe_split."
         ) from error
     if not isinstance(payload, dict):
         raise Invalid(
@@ -80,8 +95,12 @@ def parse(body: bytes, columns: list[str]) -> dict:
         raise Invalid(400, "Send the rows as dataframe_split or dataframe_records.")
     if not records:
         raise Invalid(400, "The request has no rows; send at least one.")
-    if len(records) > MAX_ROWS:
-        raise Invalid(413, f"The request has {len(records):,} rows; send at most {MAX_ROWS:,}.")
+    if len(records) > max_rows:
+        raise Invalid(
+            413,
+            f"The request has {len(records):,} rows; send at most {max_rows:,} "
+            "(AIRSICK_SERVE_MAX_ROWS), or split it.",
+        )
     missing = [c for c in columns if c not in given]
     if missing:
         shown = ", ".join(missing[:5]) + (
