@@ -217,3 +217,37 @@ def data_report(lakehouse: Lakehouse, person: str) -> list[str]:
                 "not well"
             )
     return notes
+
+
+def forget_person(lakehouse: Lakehouse, person: str) -> dict[str, int]:
+    """Remove ``person``'s rows from every table the lakehouse holds; return rows per table.
+
+    Each table with a ``person`` column is rewritten without them (a DuckLake delete alone
+    would only mark the rows in a delete file), then every older snapshot is expired and
+    the files nothing refers to any more are deleted: no copy of their rows is left.
+    """
+    removed = {}
+    with connect(lakehouse, read_only=False) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.columns "
+            "join information_schema.tables using (table_catalog, table_schema, table_name) "
+            "where table_catalog = ? and column_name = 'person' and table_type = 'BASE TABLE'",
+            [ALIAS],
+        ).fetchall()
+        for schema, table in tables:
+            name = f'{ALIAS}."{schema}"."{table}"'
+            count = con.execute(
+                f"select count(*) from {name} where person = ?", [person]
+            ).fetchone()[0]
+            if not count:
+                continue
+            con.execute(
+                "create or replace temp table kept as select * from "
+                + name
+                + " where person is distinct from ?",
+                [person],
+            )
+            con.execute(f"create or replace table {name} as select * from kept")
+            removed[f"{schema}.{table}"] = int(count)
+    maintain(lakehouse, timedelta(0))
+    return removed

@@ -369,6 +369,44 @@ def triggers(
 
 
 @app.command()
+def forget(
+    person: Annotated[str, typer.Option(help="Whose data to remove, as in AIRSICK_PERSON.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the removal cannot be undone.")
+    ] = False,
+) -> None:
+    """Remove a person's diary, predictions and training runs from everywhere airsick keeps
+    them, for good: the raw zone, the lakehouse (with older snapshots' files), MLflow (runs,
+    model versions, artifacts) and the messages sent. Says what it removed.
+
+    Export the diary first (`airsick diary export`) if you want to keep a copy.
+    """
+    settings = _settings()
+    if not yes:
+        _fail(f"This removes all of {person}'s data for good; run again with --yes to do it.")
+    with console.status(f"forgetting {person}…"):
+        done = steps.forget(settings, person)
+    raw = ", ".join(f"{n:,} {t} rows" for t, n in done.raw.items()) or "nothing"
+    tables = sum(done.lakehouse.values())
+    runs = done.mlflow
+    console.print(f"Removed {person}'s data: from the raw zone {raw};")
+    console.print(
+        f"from the lakehouse {tables:,} rows in {len(done.lakehouse)} tables, with every "
+        "older snapshot and its files;"
+    )
+    console.print(
+        f"from MLflow {runs.runs} runs, {runs.model_versions} model versions and "
+        f"{runs.logged_models} logged models"
+        + (
+            " with their artifacts, for good;"
+            if runs.purged or not runs.runs
+            else " (deleted; purge them on the tracking server with `mlflow gc`);"
+        )
+    )
+    console.print(f"and {done.notifications} messages from the ledger.")
+
+
+@app.command()
 def remind() -> None:
     """Send the diary reminder now if today is not logged yet (at most once a day).
 
@@ -677,6 +715,22 @@ def diary_import(
         f"Imported {result.given} entries from {file.name}: {result.written} new or changed, "
         f"{result.given - result.written} already in the diary."
     )
+
+
+@diary_app.command("export")
+def diary_export(
+    file: Annotated[Path, typer.Argument(help="Where to write the CSV (it is replaced).")],
+) -> None:
+    """Export the whole diary as a CSV that `airsick diary import` reads back exactly.
+
+    One line per day as the diary stands (the latest entry for it): date, sick or well,
+    symptoms, severity, note and when it was recorded. Your data, to keep or take elsewhere.
+    """
+    settings = _settings()
+    if file.parent and not file.parent.is_dir():
+        _fail(f"Folder {file.parent} does not exist; create it or give another path.")
+    written = steps.export_diary(settings, file)
+    console.print(f"Exported {written} days of {settings.person}'s diary to {file}.")
 
 
 @diary_app.command("persona")

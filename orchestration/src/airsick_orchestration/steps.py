@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import requests
 from airsick_ingestion.diary import persona
-from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv
+from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv, write_csv
 from airsick_ingestion.diary.source import DiaryResult, append_events, write_persona_truth
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, RetryPolicy
 from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
@@ -136,6 +139,65 @@ def write_diary(settings: Settings, events: list[DiaryEvent]) -> DiaryResult:
     return append_events(
         events, lake_url=settings.lake, pipelines_dir=settings.pipelines_dir, s3=settings.s3
     )
+
+
+def export_diary(settings: Settings, path: Path) -> int:
+    """Write the person's diary, as it stands (the latest entry per day), to a CSV."""
+    rows = []
+    if has_files(settings.lakehouse, "raw/diary/*.parquet"):
+        with connect(settings.lakehouse, attach=False) as con:
+            rows = (
+                con.execute(
+                    f"select * from read_parquet('{settings.lake.rstrip('/')}"
+                    "/raw/diary/*.parquet', union_by_name = true) where person = ? "
+                    "qualify row_number() over (partition by date order by recorded_at desc) = 1 "
+                    "order by date",
+                    [settings.person],
+                )
+                .df()
+                .to_dict("records")
+            )
+    for row in rows:
+        for key in ("symptoms", "severity", "note"):
+            if pd.isna(row[key]):
+                row[key] = None
+        row["date"] = row["date"].date() if hasattr(row["date"], "date") else row["date"]
+        row["recorded_at"] = row["recorded_at"].to_pydatetime()
+    return write_csv(rows, path)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``airsick forget`` removed, place by place."""
+
+    raw: dict[str, int]
+    lakehouse: dict[str, int]
+    mlflow: object
+    notifications: int
+
+
+def forget(settings: Settings, person: str) -> Forgotten:
+    """Remove a person's diary, predictions and training runs from everywhere airsick
+    keeps them: the raw zone, the lakehouse (older snapshots' files included), MLflow
+    (runs, model versions, logged models and artifacts) and the messages ledger."""
+    from airsick_ingestion.forget import forget_diary_state, forget_raw
+    from airsick_lakehouse.lakehouse import forget_person as forget_in_lakehouse
+    from airsick_training.track import forget_person as forget_in_mlflow
+
+    raw = forget_raw(settings.lake, person, settings.s3)
+    forget_diary_state(settings.lake, settings.pipelines_dir, person, settings.s3)
+    try:
+        tables = forget_in_lakehouse(settings.lakehouse, person)
+    except Exception as error:  # no catalog yet: nothing was ever built
+        if "does not exist" not in str(error) and "No such file" not in str(error):
+            raise
+        tables = {}
+    runs = forget_in_mlflow(settings.tracking_uri, person)
+    ledger = settings.notifications_dir / person
+    messages = len(list(ledger.glob("*.json"))) if ledger.is_dir() else 0
+    if ledger.is_dir():
+        shutil.rmtree(ledger)
+    return Forgotten(raw, tables, runs, messages)
 
 
 def create_persona(settings: Settings) -> tuple[DiaryResult, int]:

@@ -276,3 +276,141 @@ def person_backtest(
         "trained_to": run.data.params.get("date_to", "?"),
     }
     return frame, about
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What was removed from MLflow for one person."""
+
+    runs: int
+    model_versions: int
+    logged_models: int
+    purged: bool  # permanently, with artifacts (a local store); else deleted, to be purged
+
+
+def forget_person(tracking_uri: str, person: str) -> Forgotten:
+    """Delete every run of ``person`` (training, exploration, benchmarks), the model versions
+    and logged models they made, and purge them with their artifacts and dataset links.
+
+    With a local store the purge is done here (``mlflow gc``); a tracking server's operator
+    purges deleted runs on the server (the runs are deleted either way).
+    """
+    import os
+    import subprocess
+    import sys
+
+    from mlflow.entities import ViewType
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+    person_filter = person.replace("'", "''")
+    runs = []
+    for start in range(0, len(experiments), 100):
+        runs += client.search_runs(
+            experiments[start : start + 100],
+            filter_string=f"tags.person = '{person_filter}'",
+            run_view_type=ViewType.ALL,
+            max_results=50_000,
+        )
+    run_ids = {r.info.run_id for r in runs}
+    folders = [r.info.artifact_uri for r in runs]
+    versions = 0
+    for model in client.search_registered_models():
+        mine = [
+            v for v in client.search_model_versions(f"name = '{model.name}'") if v.run_id in run_ids
+        ]
+        for version in mine:
+            client.delete_model_version(model.name, version.version)
+            versions += 1
+        if mine and not client.search_model_versions(f"name = '{model.name}'"):
+            client.delete_registered_model(model.name)
+    logged = []
+    if run_ids:
+        for start in range(0, len(experiments), 100):
+            for found in client.search_logged_models(
+                experiment_ids=experiments[start : start + 100]
+            ):
+                if found.source_run_id in run_ids:
+                    client.delete_logged_model(found.model_id)
+                    logged.append(found.model_id)
+                    folders.append(found.artifact_location)
+    for run_id in run_ids:
+        if client.get_run(run_id).info.lifecycle_stage != "deleted":
+            client.delete_run(run_id)
+    purged = False
+    if run_ids and not tracking_uri.startswith("http"):
+        command = [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "gc",
+            "--backend-store-uri",
+            tracking_uri,
+            "--run-ids",
+            ",".join(sorted(run_ids)),
+        ]
+        if logged:
+            command += ["--logged-model-ids", ",".join(logged)]
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "MLFLOW_TRACKING_URI": tracking_uri},
+        )
+        if done.returncode:
+            raise RuntimeError(f"mlflow gc failed: {done.stderr.strip().splitlines()[-1]}")
+        _purge_dataset_links(tracking_uri, run_ids)
+        _remove_empty_folders(folders)
+        purged = True
+    return Forgotten(len(run_ids), versions, len(logged), purged)
+
+
+def _remove_empty_folders(uris: list[str]) -> None:
+    """Remove the local artifact folders ``mlflow gc`` emptied (and leaves behind)."""
+    import shutil
+    from urllib.parse import urlsplit
+
+    for uri in uris:
+        if not uri.startswith("file:"):
+            continue
+        folder = Path(urlsplit(uri).path)
+        top = folder.parent if folder.name == "artifacts" else folder
+        if top.is_dir() and not any(p.is_file() for p in top.rglob("*")):
+            shutil.rmtree(top)
+
+
+def _purge_dataset_links(tracking_uri: str, run_ids: set[str]) -> None:
+    """Remove what ``mlflow gc`` (MLflow 3.17) leaves of purged runs in a database store:
+    their input links, and the datasets no run uses any more."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(tracking_uri)
+    ids = sorted(run_ids)
+    expanding = sa.bindparam("ids", expanding=True)
+    with engine.begin() as con:
+        gone = [
+            row[0]
+            for row in con.execute(
+                sa.text(
+                    "select input_uuid from inputs "
+                    "where destination_id in :ids or source_id in :ids"
+                ).bindparams(expanding),
+                {"ids": ids},
+            )
+        ]
+        if gone:
+            for table in ("input_tags", "inputs"):
+                con.execute(
+                    sa.text(f"delete from {table} where input_uuid in :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": gone},
+                )
+        con.execute(
+            sa.text(
+                "delete from datasets where dataset_uuid not in "
+                "(select source_id from inputs where source_type = 'DATASET')"
+            )
+        )
+    engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -165,7 +166,8 @@ def read_csv(path: Path, *, person: str, today: date) -> list[DiaryEvent]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
         raise DiaryError(f"{path} is not UTF-8 text; save it as a UTF-8 CSV.") from error
-    reader = csv.DictReader(text.splitlines())
+    # A file, not a list of lines: a quoted note may hold line breaks.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     columns = [c.strip().lower() for c in reader.fieldnames or []]
     missing = [c for c in ("date", "sick") if c not in columns]
     if missing:
@@ -213,3 +215,26 @@ def read_csv(path: Path, *, person: str, today: date) -> list[DiaryEvent]:
     if not events:
         raise DiaryError(f"{path.name} has no entries; nothing was written.")
     return events
+
+
+def write_csv(rows: Iterable[dict], path: Path) -> int:
+    """Write diary entries (date, sick, symptoms, severity, note, recorded_at) as the CSV
+    ``read_csv`` reads: exporting and importing again gives back the same diary."""
+    written = 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CSV_COLUMNS)
+        for row in rows:
+            severity = row.get("severity")
+            writer.writerow(
+                [
+                    row["date"].isoformat(),
+                    "sick" if row["sick"] else "well",
+                    row.get("symptoms") or "",
+                    SEVERITIES[int(severity)] if severity is not None else "",
+                    row.get("note") or "",
+                    row["recorded_at"].astimezone(UTC).isoformat(),
+                ]
+            )
+            written += 1
+    return written

@@ -1,0 +1,103 @@
+"""The person's data is theirs: the diary exports and imports back exactly, and `forget`
+removes them from the raw zone, the lakehouse (older snapshots' files too), MLflow and the
+messages ledger, leaving everyone else's rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import mlflow
+import pytest
+from airsick_orchestration import steps
+from airsick_orchestration.cli import app
+from airsick_orchestration.settings import Settings
+from typer.testing import CliRunner
+
+from tests.helpers import read_raw
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A person with four months of diary, built, trained, scored and alerted; and another
+    person's diary entry in the same lake."""
+    root = tmp_path_factory.mktemp("your-data")
+    settings = Settings(home=root / "home", standin_port=0, person="ana")
+    settings = settings.model_copy(update={"history_start": settings.today() - timedelta(days=120)})
+    with steps.standin_serving(settings) as pointed:
+        steps.create_persona(pointed)
+        steps.ingest(pointed)
+    steps.log_diary(
+        settings,
+        day=settings.today(),
+        sick=True,
+        symptoms=["cough"],
+        note="line one\nline two, a comma",
+    )
+    other = settings.model_copy(update={"person": "ben"})
+    steps.log_diary(other, day=settings.today(), sick=False)
+    steps.transform(settings)
+    steps.train(settings)
+    steps.predict(settings)
+    ledger = settings.notifications_dir / "ana"
+    ledger.mkdir(parents=True)
+    (ledger / f"{settings.today()}-alert.json").write_text("{}")
+    return settings
+
+
+def test_the_diary_exports_and_imports_back_exactly(home, tmp_path):
+    first = tmp_path / "diary.csv"
+    assert steps.export_diary(home, first) == 121
+    elsewhere = home.model_copy(update={"home": tmp_path / "elsewhere", "lake_url": None})
+    assert steps.import_diary(elsewhere, first).written == 121
+    again = tmp_path / "again.csv"
+    steps.export_diary(elsewhere, again)
+    assert again.read_bytes() == first.read_bytes()
+    assert "line one\nline two, a comma" in first.read_text()
+    # Importing one's own export changes nothing.
+    assert steps.import_diary(home, first).written == 0
+
+
+def test_forget_needs_yes():
+    result = CliRunner().invoke(app, ["forget", "--person", "ana"])
+    assert result.exit_code == 1 and "--yes" in result.output
+
+
+def test_forget_removes_the_person_everywhere_and_only_them(home, tmp_path):
+    backup = tmp_path / "backup.csv"
+    steps.export_diary(home, backup)
+    done = steps.forget(home, "ana")
+    # 121 days from the persona, and the correction of today logged on top.
+    assert done.raw["diary"] == 122 and done.raw["predictions"] > 0
+    assert done.lakehouse and sum(done.lakehouse.values()) > 0
+    assert done.mlflow.runs >= 1 and done.mlflow.model_versions >= 1 and done.mlflow.purged
+    assert done.notifications == 1 and not (home.notifications_dir / "ana").exists()
+
+    # No file anywhere in the lake (raw zone or lakehouse data) holds a row of hers.
+    lake = home.lake
+    con = duckdb.connect()
+    for path in Path(lake).rglob("*.parquet"):
+        columns = [c[0] for c in con.execute(f"describe select * from '{path}'").fetchall()]
+        if "person" in columns:
+            found = con.execute(f"select count(*) from '{path}' where person = 'ana'").fetchone()
+            assert found[0] == 0, path
+    # Ben's entry stays.
+    assert read_raw(lake, "diary")["person"].to_pylist() == ["ben"]
+
+    client = mlflow.MlflowClient(tracking_uri=home.tracking_uri, registry_uri=home.tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    assert not client.search_runs(experiments, filter_string="tags.person = 'ana'")
+    assert not client.search_model_versions("name = 'airsick'")
+    store = sqlite3.connect(home.tracking_uri.removeprefix("sqlite:///"))
+    assert store.execute("select count(*) from datasets").fetchone()[0] == 0
+    assert store.execute("select count(*) from inputs").fetchone()[0] == 0
+    store.close()
+    artifacts = home.home / "mlflow" / "artifacts"
+    assert not [p for p in artifacts.rglob("*") if p.is_file()]
+
+    # She can come back: her export imports as new.
+    assert steps.import_diary(home, backup).written == 121
