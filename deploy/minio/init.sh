@@ -20,6 +20,11 @@ require MINIO_ROOT_USER MINIO_ROOT_PASSWORD \
 
 mc alias set airsick http://minio:9000 "$MINIO_ROOT_USER" "$MINIO_ROOT_PASSWORD"
 mc mb --ignore-existing airsick/lake airsick/mlflow
+# The lake keeps every object's older versions (an overwritten or deleted file can be
+# restored) for 30 days, then lets them expire: what `airsick forget` removes is gone from
+# the bucket's history too after that. Importing the rule replaces it: safe to rerun.
+mc version enable airsick/lake
+mc ilm import airsick/lake < /init/lake-lifecycle.json
 
 user() {  # access key, secret key, policy name
     mc admin policy create airsick "$3" "/init/policies/$3.json"

@@ -237,3 +237,31 @@ def test_the_risk_waits_until_today_is_logged_or_asked_for(running, browser, tmp
     finally:
         app.terminate()
         app.wait(timeout=60)
+
+
+def test_with_a_password_the_app_refuses_anyone_without_it(running, browser, tmp_path):
+    env = {
+        **running["env"],
+        "AIRSICK_APP_PORT": str(free_port()),
+        "AIRSICK_APP_PASSWORD": "correct horse battery staple",
+    }
+    app = subprocess.Popen(
+        airsick_command("app"), env=env, stdout=(tmp_path / "app.log").open("w"), stderr=-2
+    )
+    try:
+        url = f"http://127.0.0.1:{env['AIRSICK_APP_PORT']}"
+        wait_until(f"{url}/health")  # the health check needs no password
+        page_answer = httpx.get(url, follow_redirects=False, timeout=10)
+        assert page_answer.status_code in (302, 303, 307)
+        assert "/auth/login" in page_answer.headers["location"]
+        assert httpx.get(f"{url}/api/status", timeout=10).status_code == 401
+        wrong = httpx.get(f"{url}/?access_token=guess", follow_redirects=True, timeout=10)
+        assert "/auth/login" in str(wrong.url)
+        # With the password, the person gets their app.
+        page = browser.new_page(viewport={"width": WIDTHS["phone"], "height": 2600})
+        page.goto(f"{url}/?access_token={env['AIRSICK_APP_PASSWORD'].replace(' ', '%20')}")
+        page.get_by_role("heading", name="How was today?").wait_for(timeout=120_000)
+        page.close()
+    finally:
+        app.terminate()
+        app.wait(timeout=60)

@@ -154,3 +154,9 @@ def test_transform_before_ingest_says_what_to_run():
     result = airsick("transform")
     assert result.exit_code == 1
     assert "run `airsick ingest` first" in result.output
+
+
+def test_the_app_will_not_listen_beyond_loopback_without_a_password():
+    result = airsick("app", "--host", "0.0.0.0")
+    assert result.exit_code == 1
+    assert "set AIRSICK_APP_PASSWORD" in result.output

@@ -237,6 +237,26 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
             assert {"daily", "ingest", "transform", "train", "score"} <= {
                 httpx.get(f"{prefect}/api/flows/{r['flow_id']}").json()["name"] for r in runs
             }
+
+            # Forgetting the person on S3 and Postgres: their raw files go, the air stays,
+            # and the tracking server's runs are deleted (its operator purges them).
+            done = subprocess.run(
+                airsick_command("forget", "--person", "demo", "--yes"),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "diary rows" in done.stdout and "mlflow gc" in done.stdout
+            assert not keys(s3, "lake", "airsick/raw/diary/")
+            assert not keys(s3, "lake", "airsick/raw/predictions/")
+            assert keys(s3, "lake", "airsick/raw/air_quality/")
+            deleted = httpx.post(
+                f"{mlflow}/api/2.0/mlflow/runs/search",
+                json={"experiment_ids": ["1"], "filter": "tags.person = 'demo'"},
+            ).json()
+            assert not deleted.get("runs")
         finally:
             for process in processes:
                 with contextlib.suppress(ProcessLookupError):

@@ -522,15 +522,33 @@ def app_command(
     port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_APP_PORT).")] = None,
 ) -> None:
     """Run the marimo app in the browser: tomorrow's risk and why, the forecast, the diary,
-    and how the model has done. Read-only notebook (run mode) on 127.0.0.1."""
+    and how the model has done. Read-only notebook (run mode) on 127.0.0.1.
+
+    With AIRSICK_APP_PASSWORD set, the app asks for it (marimo's own login); without it,
+    the app refuses to listen beyond this machine.
+    """
     from airsick_notebooks import APP
 
     settings = _settings()
     port = settings.app_port if port is None else port
     if not steps.port_free(host, port):
         _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_APP_PORT.")
+    password = settings.app_password.get_secret_value() if settings.app_password else None
+    if password is None and host not in ("127.0.0.1", "localhost", "::1"):
+        _fail(
+            f"The app writes health data: set AIRSICK_APP_PASSWORD before serving it on {host}."
+        )
     marimo = str(Path(sys.executable).parent / "marimo")
-    os.execv(marimo, [marimo, "run", str(APP), "--headless", "--host", host, "--port", str(port)])
+    command = [marimo, "run", str(APP), "--headless", "--host", host, "--port", str(port)]
+    if password:
+        # From a file only this user reads, so the password is not on the command line.
+        secret = settings.home / "app" / "password"
+        secret.parent.mkdir(parents=True, exist_ok=True)
+        secret.touch(mode=0o600)
+        secret.chmod(0o600)
+        secret.write_text(password)
+        command += ["--token", "--token-password-file", str(secret)]
+    os.execv(marimo, command)
 
 
 @app.command()

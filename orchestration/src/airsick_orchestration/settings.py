@@ -15,7 +15,7 @@ from airsick_ingestion.lake import S3Access, is_remote
 from airsick_ingestion.places import Place, parse_places
 from airsick_lakehouse.extensions import default_directory
 from airsick_lakehouse.lakehouse import Lakehouse
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REAL_OPEN_METEO_URL = "https://air-quality-api.open-meteo.com"
@@ -143,6 +143,11 @@ class Settings(BaseSettings):
         description="When the daily flow runs, as cron in the person's first place's timezone.",
     )
     app_port: int = Field(default=2718, description="Port of the marimo app.")
+    app_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the app (it writes health data). Needed to serve it "
+        "beyond 127.0.0.1; compose refuses to start without it.",
+    )
 
     notify_url: str | None = Field(
         default=None,
