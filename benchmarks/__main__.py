@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["ingest", "transform", "train", "skill", "weather", "serving", "orchestration"]
+ALL = ["ingest", "transform", "train", "skill", "weather", "serving", "soak", "orchestration"]
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from airsick_ingestion.diary.source import PIPELINE_NAME, TABLE_NAME
-from airsick_ingestion.lake import S3Access, is_remote, make_pipeline
+from airsick_ingestion.lake import S3Access, is_remote, make_pipeline, pipeline_lock
 
 # The raw tables that hold a person's own data (the air belongs to no one).
 PERSONAL_TABLES = ("diary", "predictions", "persona_truth")
@@ -79,5 +79,6 @@ def forget_diary_state(
     lake_url: str, pipelines_dir: Path, person: str, s3: S3Access | None = None
 ) -> None:
     """Make the diary pipeline forget which entries of ``person`` it has written."""
-    pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
-    pipeline.run(_forget_source(person))
+    with pipeline_lock(pipelines_dir, PIPELINE_NAME):
+        pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
+        pipeline.run(_forget_source(person))

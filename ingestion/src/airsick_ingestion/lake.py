@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,3 +100,12 @@ def run_or_explain(pipeline: dlt.Pipeline, data, explained: tuple[type[Exception
                 raise cause from failure
             cause = cause.__cause__ or getattr(cause, "exception", None)
         raise
+
+
+@contextlib.contextmanager
+def pipeline_lock(pipelines_dir: Path, name: str) -> Iterator[None]:
+    """Wait for, then hold, one dlt pipeline's lock (released when the process ends)."""
+    pipelines_dir.mkdir(parents=True, exist_ok=True)
+    with (pipelines_dir / f"{name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

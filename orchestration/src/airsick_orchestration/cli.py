@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from airsick_orchestration import steps
+from airsick_orchestration import locks, steps
 from airsick_orchestration.settings import Settings
 
 app = typer.Typer(
@@ -46,7 +46,13 @@ app.add_typer(diary_app, name="diary")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-USER_ERRORS = (DiaryError, PlaceError, OpenMeteoError, steps.PortTakenError)
+USER_ERRORS = (
+    DiaryError,
+    PlaceError,
+    OpenMeteoError,
+    steps.PortTakenError,
+    locks.RunInProgressError,
+)
 
 
 def _settings() -> Settings:
@@ -535,9 +541,7 @@ def app_command(
         _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_APP_PORT.")
     password = settings.app_password.get_secret_value() if settings.app_password else None
     if password is None and host not in ("127.0.0.1", "localhost", "::1"):
-        _fail(
-            f"The app writes health data: set AIRSICK_APP_PASSWORD before serving it on {host}."
-        )
+        _fail(f"The app writes health data: set AIRSICK_APP_PASSWORD before serving it on {host}.")
     marimo = str(Path(sys.executable).parent / "marimo")
     command = [marimo, "run", str(APP), "--headless", "--host", host, "--port", str(port)]
     if password:

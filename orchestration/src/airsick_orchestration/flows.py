@@ -24,7 +24,7 @@ from airsick_transform.runner import PROJECT_DIR, count_rows, data_report
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from airsick_orchestration import steps
+from airsick_orchestration import locks, steps
 from airsick_orchestration.settings import Settings
 
 IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
@@ -352,8 +352,13 @@ def reminder_flow() -> dict:
 
 @flow(name="daily", log_prints=True)
 def daily_flow() -> dict:
-    """Ingest, transform, train when warranted, gate, and score tomorrow."""
+    """Ingest, transform, train when warranted, gate, and score tomorrow; one at a time."""
     settings = Settings()
+    with locks.exclusive(settings.home / "locks", "daily"):
+        return _daily(settings)
+
+
+def _daily(settings: Settings) -> dict:
     stages = logging.getLogger(STAGE_LOGGER)
     seconds: dict[str, float] = {}
 

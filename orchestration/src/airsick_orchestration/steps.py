@@ -36,6 +36,7 @@ from airsick_training import train as training
 from airsick_training.train import TrainReport
 from airsick_transform import runner
 
+from airsick_orchestration import locks
 from airsick_orchestration.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -254,8 +255,16 @@ def git_commit() -> str:
 
 
 def train(settings: Settings, progress: Callable[[str], None] | None = None) -> TrainReport:
-    """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule."""
+    """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule.
+
+    One training at a time per home: a second one says so and stops.
+    """
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    with locks.exclusive(settings.home / "locks", "training"):
+        return _train(settings, progress)
+
+
+def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainReport:
     return training.train(
         settings.lakehouse,
         person=settings.person,

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -119,11 +120,14 @@ def _write(lakehouse: Lakehouse, predictions: pd.DataFrame, now: datetime) -> st
     name = f"{now.date().isoformat()}-v{predictions['model_version'].iloc[0]}-{key}.parquet"
     folder = f"{lakehouse.lake_url.rstrip('/')}/raw/predictions"
     if not lakehouse.on_s3:
-        from pathlib import Path
-
         Path(folder).mkdir(parents=True, exist_ok=True)
     path = f"{folder}/{name}"
+    # Written beside and renamed, so a process killed mid-write leaves no torn file that
+    # readers would trip on (an S3 upload appears whole or not at all by itself).
+    target = path if lakehouse.on_s3 else f"{folder}/.{name}.writing"
     with connect(lakehouse) as con:
         con.register("predictions_frame", predictions)
-        con.execute(f"copy (select * from predictions_frame) to '{path}' (format parquet)")
+        con.execute(f"copy (select * from predictions_frame) to '{target}' (format parquet)")
+    if target != path:
+        Path(target).replace(path)
     return path

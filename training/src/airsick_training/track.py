@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from mlflow.models import ModelSignature, infer_signature
 from airsick_training.data import LABEL, Dataset
 from airsick_training.features import INPUT_COLUMNS
 from airsick_training.pyfunc import AirsickModel, input_schema, model_input
+
+log = logging.getLogger(__name__)
 
 MODEL_NAME = "airsick"
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -175,7 +178,9 @@ def register(
 ) -> str:
     """Register the logged model as a new version with its recipe; make it the challenger."""
     tags = {"recipe": json.dumps(recipe), "evidence_days": str(evidence_days)}
+    log.info("registering the model of run %s", run_id)
     version = mlflow.register_model(model_uri, name, tags=tags).version
+    log.info("registered version %s", version)
     client = MlflowClient()
     client.set_model_version_tag(name, version, "run_id", run_id)
     client.set_registered_model_alias(name, CHALLENGER, version)
@@ -183,12 +188,64 @@ def register(
 
 
 def record_decision(version: str, promote: bool, reason: str, name: str = MODEL_NAME) -> None:
-    """Move the champion alias if promoted; tag the version with the decision either way."""
+    """Move the champion alias if promoted; tag the version with the decision either way.
+
+    A promotion is tagged ``promoting`` before the alias moves and ``promoted`` after, so a
+    process killed in between leaves a state ``settle_interrupted`` can read.
+    """
     client = MlflowClient()
-    client.set_model_version_tag(name, version, "decision", "promoted" if promote else "refused")
+    log.info("version %s: %s", version, "promoting to @champion" if promote else "refused")
     client.set_model_version_tag(name, version, "decision_reason", reason)
-    if promote:
-        client.set_registered_model_alias(name, CHAMPION, version)
+    if not promote:
+        client.set_model_version_tag(name, version, "decision", "refused")
+        return
+    client.set_model_version_tag(name, version, "decision", "promoting")
+    client.set_registered_model_alias(name, CHAMPION, version)
+    client.set_model_version_tag(name, version, "decision", "promoted")
+
+
+def settle_interrupted(experiment_id: str, name: str = MODEL_NAME) -> list[str]:
+    """Close what an interrupted training left open; return what was settled.
+
+    A version registered but never decided (the process died between registering and the
+    gate) is tagged ``abandoned``: it never held ``@champion`` and never will. Runs left
+    ``RUNNING`` in the training experiment are ended as ``KILLED``. Only called while this
+    home's training lock is held.
+    """
+    from mlflow.entities import RunStatus
+
+    client = MlflowClient()
+    settled = []
+    try:
+        versions = client.search_model_versions(f"name = '{name}'")
+    except MlflowException:
+        versions = []
+    try:
+        champion = client.get_model_version_by_alias(name, CHAMPION).version
+    except MlflowException:
+        champion = None
+    for version in versions:
+        if version.tags.get("decision") == "promoting":
+            # Killed while moving the alias: it either got there or it did not.
+            moved = version.version == champion
+            client.set_model_version_tag(
+                name, version.version, "decision", "promoted" if moved else "abandoned"
+            )
+            settled.append(f"version {version.version}")
+        elif "decision" not in version.tags:
+            client.set_model_version_tag(name, version.version, "decision", "abandoned")
+            client.set_model_version_tag(
+                name,
+                version.version,
+                "decision_reason",
+                "its training was interrupted before the gate decided; never served",
+            )
+            settled.append(f"version {version.version}")
+    running = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'")
+    for run in running:
+        client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
+        settled.append(f"run {run.info.run_id}")
+    return settled
 
 
 def run_url(ui_url: str, experiment_id: str, run_id: str) -> str:

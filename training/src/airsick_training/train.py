@@ -113,6 +113,8 @@ def train(
     days = dataset.labelled_days
     fold_kind, folds = folds_for(dataset.frame["local_date"], months=backtest_months)
     experiment_id = track.use(tracking_uri, experiment, artifact_location)
+    for left in track.settle_interrupted(experiment_id):
+        say(f"settled {left}, left open by an interrupted training")
     champion = track.current_champion()
     if not folds:
         return _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, say)

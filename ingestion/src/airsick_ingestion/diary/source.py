@@ -15,7 +15,7 @@ import dlt
 
 from airsick_ingestion.diary.events import DiaryEvent
 from airsick_ingestion.diary.persona import PersonaDay
-from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline
+from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline, pipeline_lock
 
 PIPELINE_NAME = "airsick_diary"
 TABLE_NAME = "diary"
@@ -66,10 +66,15 @@ def append_events(
     pipelines_dir: Path,
     s3: S3Access | None = None,
 ) -> DiaryResult:
-    """Append checked events to ``<lake>/raw/diary``; return how many were new."""
-    pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
-    finish_interrupted(pipeline)
-    pipeline.run(diary_source(events))
+    """Append checked events to ``<lake>/raw/diary``; return how many were new.
+
+    Writers take turns (the app, the CLI and an import may write at once): each waits for
+    the diary pipeline's lock, so every entry lands once and dlt's state stays whole.
+    """
+    with pipeline_lock(pipelines_dir, PIPELINE_NAME):
+        pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
+        finish_interrupted(pipeline)
+        pipeline.run(diary_source(events))
     normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     written = normalized.row_counts.get(TABLE_NAME, 0) if normalized else 0
     return DiaryResult(given=len(events), written=int(written))

@@ -20,7 +20,13 @@ from pathlib import Path
 import dlt
 import pyarrow.compute as pc
 
-from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline, run_or_explain
+from airsick_ingestion.lake import (
+    S3Access,
+    finish_interrupted,
+    make_pipeline,
+    pipeline_lock,
+    run_or_explain,
+)
 from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
     OpenMeteoError,
@@ -176,17 +182,19 @@ def load_air_quality(
     """
     started = datetime.now(UTC)
     now = now or (lambda: datetime.now(UTC))
-    pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
-    resumed = finish_interrupted(pipeline)
-    rows = new_hours = 0
-    requests_before = client.requests_sent
-    for place in places:
-        hours_before = _hours_held(pipeline, place.name)
-        run_or_explain(
-            pipeline, open_meteo_source([place], client, plan, now, progress), (OpenMeteoError,)
-        )
-        rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
-        new_hours += _hours_held(pipeline, place.name) - hours_before
+    # One writer per pipeline at a time: a second ingest waits for the first.
+    with pipeline_lock(pipelines_dir, PIPELINE_NAME):
+        pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
+        resumed = finish_interrupted(pipeline)
+        rows = new_hours = 0
+        requests_before = client.requests_sent
+        for place in places:
+            hours_before = _hours_held(pipeline, place.name)
+            run_or_explain(
+                pipeline, open_meteo_source([place], client, plan, now, progress), (OpenMeteoError,)
+            )
+            rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
+            new_hours += _hours_held(pipeline, place.name) - hours_before
     return IngestResult(
         places=len(places),
         requests=client.requests_sent - requests_before,

@@ -21,7 +21,13 @@ from pathlib import Path
 import dlt
 import pyarrow as pa
 
-from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline, run_or_explain
+from airsick_ingestion.lake import (
+    S3Access,
+    finish_interrupted,
+    make_pipeline,
+    pipeline_lock,
+    run_or_explain,
+)
 from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
     OpenMeteoError,
@@ -183,14 +189,16 @@ def load_weather(
     """
     started = datetime.now(UTC)
     now = now or (lambda: datetime.now(UTC))
-    pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
-    resumed = finish_interrupted(pipeline)
-    rows = 0
-    before = archive.requests_sent + forecast.requests_sent
-    for place in places:
-        source = weather_source([place], archive, forecast, WeatherPlan(plan), now, progress)
-        run_or_explain(pipeline, source, (OpenMeteoError,))
-        rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
+    # One writer per pipeline at a time: a second ingest waits for the first.
+    with pipeline_lock(pipelines_dir, PIPELINE_NAME):
+        pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
+        resumed = finish_interrupted(pipeline)
+        rows = 0
+        before = archive.requests_sent + forecast.requests_sent
+        for place in places:
+            source = weather_source([place], archive, forecast, WeatherPlan(plan), now, progress)
+            run_or_explain(pipeline, source, (OpenMeteoError,))
+            rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
     return WeatherResult(
         places=len(places),
         requests=archive.requests_sent + forecast.requests_sent - before,

@@ -1,0 +1,160 @@
+"""Soak: the model server under steady load while the champion is promoted every minute.
+
+8 clients (``benchmarks.loadgen``, its own process) send single-row requests to
+`airsick serve` for AIRSICK_SOAK_SECONDS (600 by default); every 60 s a new version of the
+model is registered and ``@champion`` moves to it, so the server starts the new backend,
+switches, and stops the old one, again and again. Prints the requests, the failed ones
+(target 0), latency, the promotions the server followed, and the resident memory of every
+serving process sampled just before each promotion (target: growth under 10 % from the
+first sample, after warm-up, to the last).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import requests
+from airsick_lakehouse import connect
+from airsick_orchestration import steps
+from airsick_training.features import INPUT_COLUMNS
+from airsick_training.pyfunc import model_input
+
+from benchmarks._util import free_port
+from benchmarks.serving import rss_mb, stop
+from benchmarks.transform import prepare
+
+SECONDS = float(os.environ.get("AIRSICK_SOAK_SECONDS", "600"))
+CLIENTS = 8
+PROMOTE_EVERY = 60.0
+
+
+def _serve(settings) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "AIRSICK_HOME": str(settings.home),
+        "AIRSICK_SERVE_POLL_SECONDS": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airsick_orchestration", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/ping", timeout=2).ok:
+                return process, url
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    stop(process)
+    raise RuntimeError("the model server did not come up")
+
+
+def _promote(client: mlflow.MlflowClient) -> str:
+    """Register the champion's model again as a new version and move @champion to it."""
+    champion = client.get_model_version_by_alias("airsick", "champion")
+    new = client.create_model_version(
+        "airsick", champion.source, run_id=champion.run_id, tags=champion.tags
+    )
+    while client.get_model_version("airsick", new.version).status != "READY":
+        time.sleep(0.2)
+    client.set_model_version_tag("airsick", new.version, "decision", "promoted")
+    client.set_registered_model_alias("airsick", "champion", new.version)
+    return new.version
+
+
+def _served_version(url: str) -> str | None:
+    try:
+        return requests.get(f"{url}/ping", timeout=2).headers.get("X-Airsick-Model-Version")
+    except requests.RequestException:
+        return None
+
+
+def main() -> None:
+    settings = prepare(1)
+    steps.transform(settings)
+    report = steps.train(settings)
+    client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
+    if not report.promoted:  # this measures serving, not the gate
+        client.set_registered_model_alias("airsick", "champion", report.version)
+    with connect(settings.lakehouse) as con:
+        row = con.execute("select * from lake.marts.fct_scoring_features limit 1").df()
+    x = model_input(row)
+    record = {
+        c: None if np.isnan(v) else float(v) for c, v in zip(INPUT_COLUMNS, x[0], strict=True)
+    }
+    body_file = tempfile.mktemp(suffix=".json")
+    Path(body_file).write_text(json.dumps({"dataframe_records": [record]}))
+
+    process, url = _serve(settings)
+    samples: list[tuple[float, float]] = []
+    promotions: list[tuple[str, float]] = []  # version, seconds until the server served it
+    try:
+        load = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.loadgen",
+                f"{url}/invocations",
+                body_file,
+                str(CLIENTS),
+                str(SECONDS),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started = time.monotonic()
+        stopping = threading.Event()
+
+        def promote_every_minute() -> None:
+            while not stopping.wait(PROMOTE_EVERY):
+                if time.monotonic() - started > SECONDS - 20:
+                    return
+                samples.append((time.monotonic() - started, rss_mb(process)))
+                version = _promote(client)
+                asked = time.monotonic()
+                while _served_version(url) != version and time.monotonic() - asked < 50:
+                    time.sleep(0.5)
+                promotions.append((version, time.monotonic() - asked))
+
+        promoter = threading.Thread(target=promote_every_minute, daemon=True)
+        promoter.start()
+        out, _ = load.communicate(timeout=SECONDS + 300)
+        stopping.set()
+        promoter.join(timeout=60)
+        result = json.loads(out)
+    finally:
+        stop(process)
+    print(f"soak: {SECONDS:.0f} s at {CLIENTS} clients, a promotion every {PROMOTE_EVERY:.0f} s")
+    print(
+        f"requests {result['requests']:,}, failed {result['errors']} (target 0), "
+        f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+        f"{result['throughput']:.0f} req/s"
+    )
+    switched = [f"v{v} in {s:.1f} s" for v, s in promotions]
+    print(f"promotions followed: {len(promotions)} ({', '.join(switched)})")
+    if len(samples) >= 2:
+        first, last = samples[0][1], samples[-1][1]
+        print(
+            "memory of the serving processes before each promotion: "
+            + ", ".join(f"{mb:.0f}" for _, mb in samples)
+            + f" MB; growth first to last {last / first - 1:+.1%} (target < 10 %)"
+        )
+
+
+if __name__ == "__main__":
+    main()

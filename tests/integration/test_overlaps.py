@@ -1,0 +1,175 @@
+"""Nothing lost when things overlap: two daily runs at once, diary entries written during a
+build, and `kill -9` at each stage of the daily run followed by a rerun.
+
+After every case the lake, the catalog and the registry must be consistent: raw keys
+unique, the build's own tests passing, ``@champion`` on a version the gate promoted, no
+version left undecided and no run left RUNNING.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from datetime import date, timedelta
+
+import duckdb
+import mlflow
+import pytest
+from airsick_orchestration.settings import Settings
+
+from tests.conftest import airsick_command, process_environment
+from tests.helpers import read_raw
+
+pytestmark = pytest.mark.integration
+
+# What the daily run logs (with --verbose) as each stage begins.
+STAGES = {
+    "ingest": "airsick.stages: ingest",
+    "transform": "airsick.stages: transform",
+    "train": "backtesting personal",
+    "register": "registering the model of run",
+    "promote": "promoting to @champion",
+    "score": "airsick.stages: score",
+}
+
+
+def new_home(tmp_path) -> dict[str, str]:
+    """An empty home for the demo persona with 200 days of history: `airsick demo --once`
+    (the daily run, offline) writes the diary and does every stage on its first run."""
+    return process_environment(
+        tmp_path / "home",
+        AIRSICK_STANDIN_PORT="0",
+        AIRSICK_HISTORY_START=(date.today() - timedelta(days=200)).isoformat(),
+    )
+
+
+def daily(env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        airsick_command("--verbose", "demo", "--once"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def start_daily(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        airsick_command("--verbose", "demo", "--once"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group: kill -9 takes all of it
+    )
+
+
+def wait_for_line(process: subprocess.Popen, marker: str, timeout: float = 600) -> list[str]:
+    seen: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout:
+            seen.append(line)
+            if marker in line:
+                found.set()
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert found.wait(timeout), f"no {marker!r}; output:\n{''.join(seen[-40:])}"
+    return seen
+
+
+def assert_consistent(env: dict[str, str]) -> None:
+    settings = Settings(home=env["AIRSICK_HOME"])
+    lake = settings.lake
+    with duckdb.connect() as con:
+        for table, key in (
+            ("air_quality", "place, time, fetched_at"),
+            ("weather", "place, time, fetched_at, source"),
+            ("diary", "person, date, event_id"),
+            ("predictions", "person, place, local_date, model_version"),
+        ):
+            dup = con.execute(
+                f"select count(*) from (select {key} from read_parquet("
+                f"'{lake}/raw/{table}/*.parquet', union_by_name = true) "
+                f"group by all having count(*) > 1)"
+            ).fetchone()[0]
+            assert dup == 0, f"{table} has {dup} duplicated keys"
+    client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
+    champion = client.get_model_version_by_alias("airsick", "champion")
+    assert champion.status == "READY" and champion.tags["decision"] == "promoted"
+    for version in client.search_model_versions("name = 'airsick'"):
+        assert version.tags.get("decision") in ("promoted", "refused", "abandoned"), version
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    assert not client.search_runs(experiments, filter_string="attributes.status = 'RUNNING'")
+    assert len(read_raw(lake, "predictions")) > 0
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
+def test_kill_9_at_each_stage_then_a_rerun_leaves_everything_consistent(stage, tmp_path):
+    env = new_home(tmp_path)
+    process = start_daily(env)
+    try:
+        wait_for_line(process, STAGES[stage])
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+    again = daily(env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "chance of being sick" in again.stdout
+    assert_consistent(env)
+
+
+def test_a_second_daily_run_says_one_is_in_progress_and_the_first_completes(tmp_path):
+    env = new_home(tmp_path)
+    first = start_daily(env)
+    wait_for_line(first, STAGES["transform"])
+    second = daily(env)
+    assert second.returncode == 1
+    assert "A daily run is already in progress (pid" in second.stdout + second.stderr
+    assert first.wait(timeout=600) == 0
+    assert_consistent(env)
+
+
+def test_diary_entries_written_during_a_build_land_once_and_reach_the_next(tmp_path):
+    env = new_home(tmp_path)
+    for command in (("diary", "persona"), ("ingest", "--standin")):
+        done = subprocess.run(
+            airsick_command(*command), env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    build = subprocess.Popen(airsick_command("transform"), env=env)
+    days = [(date.today() - timedelta(days=n)).isoformat() for n in (3, 4, 5, 6)]
+    writers = [
+        subprocess.Popen(
+            airsick_command("diary", "log", "--date", day, "--sick", "--note", f"written {day}"),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for day in days
+    ]
+    assert [w.wait(timeout=300) for w in writers] == [0] * len(writers)
+    assert build.wait(timeout=600) == 0
+    notes = read_raw(Settings(home=env["AIRSICK_HOME"]).lake, "diary")["note"].to_pylist()
+    for day in days:
+        assert notes.count(f"written {day}") == 1
+    rebuilt = subprocess.run(
+        airsick_command("transform"), env=env, capture_output=True, text=True, timeout=600
+    )
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    settings = Settings(home=env["AIRSICK_HOME"])
+    from airsick_lakehouse import connect
+
+    with connect(settings.lakehouse) as con:
+        sick = con.execute(
+            "select count(*) from lake.marts.fct_daily_features "
+            "where local_date + 1 in (select unnest(?::date[])) and sick_next_day",
+            [days],
+        ).fetchone()[0]
+    assert sick == len(days)

@@ -1,0 +1,45 @@
+"""One run at a time: the second is told which run holds the lock; the lock dies with it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from airsick_orchestration.locks import RunInProgressError, exclusive
+
+
+def test_a_second_holder_is_refused_with_who_holds_it(tmp_path):
+    with exclusive(tmp_path, "daily"):
+        with (
+            pytest.raises(RunInProgressError, match=rf"pid {os.getpid()}, started"),
+            exclusive(tmp_path, "daily"),
+        ):
+            pass
+        with exclusive(tmp_path, "training"):  # another name is another lock
+            pass
+    with exclusive(tmp_path, "daily"):  # released on exit
+        pass
+
+
+def test_a_killed_holder_leaves_no_lock_behind(tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path;"
+            "from airsick_orchestration.locks import exclusive\n"
+            f"with exclusive(Path({str(tmp_path)!r}), 'daily'):\n"
+            "    print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    with pytest.raises(RunInProgressError), exclusive(tmp_path, "daily"):
+        pass
+    holder.kill()
+    holder.wait()
+    with exclusive(tmp_path, "daily"):
+        pass
