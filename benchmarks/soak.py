@@ -79,7 +79,7 @@ def _promote(client: mlflow.MlflowClient) -> str:
 
 def _served_version(url: str) -> str | None:
     try:
-        return requests.get(f"{url}/ping", timeout=2).headers.get("X-Airsick-Model-Version")
+        return requests.get(f"{url}/ping", timeout=10).headers.get("X-Airsick-Model-Version")
     except requests.RequestException:
         return None
 
@@ -102,7 +102,7 @@ def main() -> None:
 
     process, url = _serve(settings)
     samples: list[tuple[float, float]] = []
-    promotions: list[tuple[str, float]] = []  # version, seconds until the server served it
+    promotions: list[tuple[str, float | None]] = []  # version, seconds until it was served
     try:
         load = subprocess.Popen(
             [
@@ -127,16 +127,18 @@ def main() -> None:
                 samples.append((time.monotonic() - started, rss_mb(process)))
                 version = _promote(client)
                 asked = time.monotonic()
-                while _served_version(url) != version and time.monotonic() - asked < 50:
+                while _served_version(url) != version and time.monotonic() - asked < 55:
                     time.sleep(0.5)
-                promotions.append((version, time.monotonic() - asked))
+                served = _served_version(url) == version
+                promotions.append((version, time.monotonic() - asked if served else None))
 
         promoter = threading.Thread(target=promote_every_minute, daemon=True)
         promoter.start()
         out, _ = load.communicate(timeout=SECONDS + 300)
         stopping.set()
-        promoter.join(timeout=60)
+        promoter.join(timeout=90)
         result = json.loads(out)
+        last_served = _served_version(url)
     finally:
         stop(process)
     print(f"soak: {SECONDS:.0f} s at {CLIENTS} clients, a promotion every {PROMOTE_EVERY:.0f} s")
@@ -145,8 +147,15 @@ def main() -> None:
         f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
         f"{result['throughput']:.0f} req/s"
     )
-    switched = [f"v{v} in {s:.1f} s" for v, s in promotions]
-    print(f"promotions followed: {len(promotions)} ({', '.join(switched)})")
+    switched = [
+        f"v{v} in {s:.1f} s" if s is not None else f"v{v} not within 55 s" for v, s in promotions
+    ]
+    followed = sum(s is not None for _, s in promotions)
+    print(f"promotions followed: {followed} of {len(promotions)} ({', '.join(switched)})")
+    if promotions:
+        print(
+            f"at the end the server answered with v{last_served} (last promoted v{promotions[-1][0]})"
+        )
     if len(samples) >= 2:
         first, last = samples[0][1], samples[-1][1]
         print(
