@@ -154,7 +154,8 @@ def main() -> None:
     print(f"promotions followed: {followed} of {len(promotions)} ({', '.join(switched)})")
     if promotions:
         print(
-            f"at the end the server answered with v{last_served} (last promoted v{promotions[-1][0]})"
+            f"at the end the server answered with v{last_served} "
+            f"(last promoted v{promotions[-1][0]})"
         )
     if len(samples) >= 2:
         first, last = samples[0][1], samples[-1][1]
