@@ -104,6 +104,16 @@ def run_deployment(prefect: str, name: str, parameters: dict, timeout: float = 6
     raise AssertionError(f"the {name} run did not finish within {timeout} s")
 
 
+def score_runs(prefect: str) -> list[str]:
+    """The final states of the score flow's runs the server has recorded."""
+    answer = httpx.post(
+        f"{prefect}/api/flow_runs/filter",
+        json={"flows": {"name": {"any_": ["score"]}}},
+        timeout=30,
+    ).raise_for_status()
+    return [run["state"]["type"] for run in answer.json()]
+
+
 def model_versions(mlflow: str) -> list[str]:
     answer = httpx.get(
         f"{mlflow}/api/2.0/mlflow/model-versions/search",
@@ -146,10 +156,28 @@ def test_stack_comes_up_runs_a_deployment_and_stops_on_ctrl_c(demo_home):
         assert state["type"] == "COMPLETED", state
         after = model_versions(urls["mlflow"])
         assert len(after) == len(before) + 1
+
+        # `airsick run` in another terminal records its run in the stack's Prefect server
+        # rather than starting a temporary one on the same database.
+        assert "AIRSICK_PREFECT_API_URL" not in demo_home["env"]
+        runs_before = score_runs(urls["prefect"])
+        scored = subprocess.run(
+            airsick_command("--verbose", "run", "score"),
+            env=demo_home["env"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert scored.returncode == 0, scored.stderr
+        assert "temporary server" not in scored.stdout + scored.stderr
+        runs_after = score_runs(urls["prefect"])
+        assert len(runs_after) == len(runs_before) + 1
+        assert runs_after.count("COMPLETED") == runs_before.count("COMPLETED") + 1
     finally:
         up.send_signal(signal.SIGINT)  # what Ctrl-C sends
         code = up.wait(timeout=90)
     assert code == 0, "".join(lines.seen)
+    assert not (demo_home["home"] / "prefect" / "server.json").exists()
     time.sleep(1)
     alive = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline() for p in alive]

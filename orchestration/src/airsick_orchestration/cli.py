@@ -19,9 +19,9 @@ import typer
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_ingestion.places import Place, PlaceError, parse_place
-from airsick_serving.batch import ScoringError
+from airsick_serving.errors import ScoringError
 from airsick_serving.words import chance, personal, reasons
-from airsick_training.data import DatasetError
+from airsick_training.errors import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
 from rich.console import Console
@@ -431,12 +431,20 @@ FLOW_ERRORS = (*USER_ERRORS, TransformError, DatasetError, ScoringError)
 
 
 def _use_prefect(settings: Settings) -> None:
-    """Point Prefect at its home or server; keep its console quiet unless --verbose.
+    """Point Prefect at its home and server; keep its console quiet unless --verbose.
+
+    The server is AIRSICK_PREFECT_API_URL's, else the one `airsick up` runs for this home,
+    else a temporary one Prefect starts for this command (about 5 s).
 
     Runs still send every log line to Prefect (the UI shows them); only the terminal is
     spared the duplicate.
     """
+    from airsick_orchestration.stack import running_prefect_api
+
     environment = settings.prefect_environment()
+    running = None if "PREFECT_API_URL" in environment else running_prefect_api(settings)
+    if running:  # the server `airsick up` runs; without one Prefect starts a temporary one
+        environment["PREFECT_API_URL"] = running
     # On a fresh home the ephemeral server cannot create its database in a missing folder,
     # and waits for itself until it times out: make the folder first.
     Path(environment["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ is healthy, and a clear message when a port is taken or a service fails.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -32,6 +33,23 @@ HOST = "127.0.0.1"
 STOP_GRACE_SECONDS = 20
 # Prefect and MLflow each need ~20 s on two cores, longer when everything starts at once.
 HEALTHY_WITHIN_SECONDS = 300
+
+
+def prefect_marker(settings: Settings) -> Path:
+    """Where a running stack says which Prefect server it runs, for other commands to use."""
+    return settings.home / "prefect" / "server.json"
+
+
+def running_prefect_api(settings: Settings) -> str | None:
+    """The API of the Prefect server `airsick up` runs for this home, if it is up."""
+    try:
+        marker = json.loads(prefect_marker(settings).read_text())
+        os.kill(int(marker["pid"]), 0)  # the stack that wrote it still runs
+        if httpx.get(f"{marker['api_url']}/health", timeout=1).is_success:
+            return str(marker["api_url"])
+    except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError):
+        pass
+    return None
 
 
 class StackError(RuntimeError):
@@ -296,9 +314,18 @@ def up(
         failure.append(reason)
         os.kill(os.getpid(), signal.SIGTERM)  # honcho's handler stops everything
 
+    marker = prefect_marker(settings)
+
+    def ready(service: Service) -> None:
+        if service.name == "prefect":
+            # `airsick run` in another terminal records its runs here instead of starting
+            # a Prefect server of its own on the same database.
+            marker.write_text(json.dumps({"api_url": f"{service.url}/api", "pid": os.getpid()}))
+        say(f"{service.name:<{width}}  {service.url}  ({service.purpose})")
+
     watch = Watch(
         stack,
-        on_ready=lambda s: say(f"{s.name:<{width}}  {s.url}  ({s.purpose})"),
+        on_ready=ready,
         on_all_ready=lambda: say(
             f"All {len(stack)} services are up; logs in {settings.logs_dir}. Ctrl-C stops them."
         ),
@@ -313,6 +340,7 @@ def up(
         watch.stopping.set()
         thread.join(5)
         printer.close()
+        marker.unlink(missing_ok=True)
     died = [name for name in printer.stopped if name in {s.name for s in stack}]
     if failure:
         say(f"The stack stopped: {failure[0]}; see the logs in {settings.logs_dir}.")

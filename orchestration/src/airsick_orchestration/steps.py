@@ -15,29 +15,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-import pandas as pd
-import requests
-from airsick_ingestion.diary import persona
 from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv, write_csv
-from airsick_ingestion.diary.source import DiaryResult, append_events, write_persona_truth
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, RetryPolicy
 from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
-from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult, load_air_quality
-from airsick_ingestion.open_meteo.weather import WeatherResult, load_weather
 from airsick_ingestion.places import Place
-from airsick_ingestion.standin.server import StandIn
 from airsick_lakehouse import connect
 from airsick_lakehouse.lakehouse import count_rows, has_files, maintain
-from airsick_serving import batch, notify, registry
-from airsick_serving.batch import Scored
-from airsick_training import train as training
-from airsick_training.train import TrainReport
 from airsick_transform import runner
 
 from airsick_orchestration import locks
 from airsick_orchestration.settings import Settings
+
+if TYPE_CHECKING:  # the heavy components are imported by the steps that use them
+    from airsick_ingestion.diary.source import DiaryResult
+    from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult
+    from airsick_ingestion.open_meteo.weather import WeatherResult
+    from airsick_serving import notify
+    from airsick_serving.batch import Scored
+    from airsick_training.train import TrainReport
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +58,8 @@ def open_meteo_client(
 
 
 def fetch_plan(settings: Settings, backfill: tuple[date, date] | None = None) -> FetchPlan:
+    from airsick_ingestion.open_meteo.source import FetchPlan
+
     return FetchPlan(
         today=settings.today(),
         history_start=settings.history_first_day(),
@@ -77,6 +77,8 @@ def ingest_air_quality(
     progress: Callable[[Place, int, int], None] | None = None,
 ) -> IngestResult:
     """Load what is new (or the ``backfill`` window) of the air at the person's places."""
+    from airsick_ingestion.open_meteo.source import load_air_quality
+
     return load_air_quality(
         places or settings.place_list,
         lake_url=settings.lake,
@@ -95,6 +97,8 @@ def ingest_weather(
     progress: Callable[[Place, int, int], None] | None = None,
 ) -> WeatherResult:
     """Load what is new (or the ``backfill`` window) of the weather at the person's places."""
+    from airsick_ingestion.open_meteo.weather import load_weather
+
     archive_url, forecast_url = settings.weather_urls()
     return load_weather(
         places or settings.place_list,
@@ -137,6 +141,8 @@ def import_diary(settings: Settings, path) -> DiaryResult:
 
 
 def write_diary(settings: Settings, events: list[DiaryEvent]) -> DiaryResult:
+    from airsick_ingestion.diary.source import append_events
+
     return append_events(
         events, lake_url=settings.lake, pipelines_dir=settings.pipelines_dir, s3=settings.s3
     )
@@ -144,6 +150,8 @@ def write_diary(settings: Settings, events: list[DiaryEvent]) -> DiaryResult:
 
 def export_diary(settings: Settings, path: Path) -> int:
     """Write the person's diary, as it stands (the latest entry per day), to a CSV."""
+    import pandas as pd
+
     rows = []
     if has_files(settings.lakehouse, "raw/diary/*.parquet"):
         with connect(settings.lakehouse, attach=False) as con:
@@ -203,6 +211,9 @@ def forget(settings: Settings, person: str) -> Forgotten:
 
 def create_persona(settings: Settings) -> tuple[DiaryResult, int]:
     """Write the demo persona's diary up to today and its true probabilities."""
+    from airsick_ingestion.diary import persona
+    from airsick_ingestion.diary.source import write_persona_truth
+
     home = settings.place_list[0]
     days = persona.simulate(
         home, settings.history_first_day(), settings.today(), settings.persona_seed
@@ -265,6 +276,8 @@ def train(settings: Settings, progress: Callable[[str], None] | None = None) -> 
 
 
 def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainReport:
+    from airsick_training import train as training
+
     return training.train(
         settings.lakehouse,
         person=settings.person,
@@ -286,6 +299,8 @@ def predict(settings: Settings, progress: Callable[[str], None] | None = None) -
     With no champion yet there is no dead end: training runs first, and on day zero that
     registers the population prior (an answer stated as not personal yet).
     """
+    from airsick_serving import batch, registry
+
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
     if registry.champion(settings.tracking_uri) is None:
         if progress:
@@ -300,6 +315,8 @@ def predict(settings: Settings, progress: Callable[[str], None] | None = None) -
 
 
 def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
+    from airsick_serving import notify
+
     """Send the evening alert when tomorrow's chance reaches the person's threshold, once."""
     if not settings.notify_url:
         return notify.Delivery("off", "set AIRSICK_NOTIFY_URL to receive the evening alert")
@@ -336,6 +353,8 @@ def logged_today(settings: Settings) -> bool:
 
 
 def remind(settings: Settings) -> notify.Delivery:
+    from airsick_serving import notify
+
     """Send the diary reminder if today is not logged yet, once a day."""
     today = settings.today()
     if not settings.notify_url:
@@ -365,8 +384,8 @@ def triggers(settings: Settings):
 
 def standin_healthy(url: str) -> bool:
     try:
-        return requests.get(f"{url}/_standin/health", timeout=1).ok
-    except requests.RequestException:
+        return httpx.get(f"{url}/_standin/health", timeout=1).is_success
+    except httpx.HTTPError:
         return False
 
 
@@ -420,5 +439,7 @@ def standin_serving(settings: Settings) -> Iterator[Settings]:
             f"Port {settings.standin_port} is taken by another program; "
             "set AIRSICK_STANDIN_PORT to a free one."
         )
+    from airsick_ingestion.standin.server import StandIn
+
     with StandIn(settings.standin_host, settings.standin_port) as server:
         yield pointing_at(server.url)

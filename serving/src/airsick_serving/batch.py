@@ -20,12 +20,9 @@ from airsick_lakehouse import Lakehouse, connect
 
 from airsick_serving import registry
 from airsick_serving.client import AirsickClient
+from airsick_serving.errors import ScoringError
 
 SCORING_TABLE = "marts.fct_scoring_features"
-
-
-class ScoringError(RuntimeError):
-    """Nothing could be scored; the message says what to run first."""
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 import pandas as pd
 from airsick_lakehouse import Lakehouse, connect
 
+from airsick_training.errors import DatasetError
+
 FEATURE_TABLE = "marts.fct_daily_features"
 SCORING_TABLE = "marts.fct_scoring_features"
 LABEL = "sick_next_day"
-
-
-class DatasetError(RuntimeError):
-    """The dataset cannot be read or has too little to learn from; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Run the dbt project through dbt's Python API, and say clearly what failed.
 
-The Prefect flows run the same project through prefect-dbt's runner (one task per node);
-this module serves ``airsick transform`` and ``airsick docs`` outside Prefect.
+``airsick transform``, ``airsick docs`` and the transform flow all run dbt through here; the
+flow publishes each node's result (``BuildSummary.nodes``) as a Prefect table artifact.
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ SCORING = "marts.fct_scoring_features"
 
 
 class TransformError(RuntimeError):
-    """dbt failed; the message names the model or test and what to do."""
+    """dbt failed; the message names the model or test and what to do.
+
+    ``nodes`` holds each node's result when dbt got as far as running them.
+    """
+
+    def __init__(self, message: str, nodes: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.nodes = nodes or []
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class BuildSummary:
     seconds: float
     warnings: list[str] = field(default_factory=list)  # dbt tests that warned
     notes: list[str] = field(default_factory=list)  # what the data report found
+    nodes: list[dict] = field(default_factory=list)  # each node's result, as dbt ran them
 
 
 @contextlib.contextmanager
@@ -132,22 +140,16 @@ def build(
     result = invoke(command, lakehouse, state_dir, variables)
     if result.exception is not None:
         raise TransformError(f"dbt could not run: {result.exception}") from result.exception
-    counts: Counter[str] = Counter()
-    failures, warnings = [], []
-    for node_result in result.result:
-        node = node_result.node
-        kind = "unit_test" if node.resource_type == "unit_test" else str(node.resource_type)
-        counts[kind] += 1
-        status = str(node_result.status)
-        if status in ("error", "fail", "runtime error"):
-            failures.append(f"{kind} {node.name}: {(node_result.message or status).strip()}")
-        elif status == "warn":
-            warnings.append(f"{kind} {node.name}: {node_result.message}")
+    nodes = node_results(result.result)
+    counts = Counter(node["kind"] for node in nodes)
+    failures = [n for n in nodes if n["status"] in ("error", "fail", "runtime error")]
+    warnings = [f"{n['kind']} {n['node']}: {n['message']}" for n in nodes if n["status"] == "warn"]
     if failures or not result.success:
-        shown = "; ".join(failures[:3]) or "see the dbt log"
+        shown = "; ".join(f"{n['kind']} {n['node']}: {n['message']}" for n in failures[:3])
         raise TransformError(
-            f"dbt build failed ({shown}); "
-            "fix the data or the model, then run `airsick transform` again."
+            f"dbt build failed ({shown or 'see the dbt log'}); "
+            "fix the data or the model, then run `airsick transform` again.",
+            nodes,
         )
     return BuildSummary(
         models=counts["model"],
@@ -158,7 +160,30 @@ def build(
         seconds=time.perf_counter() - started,
         warnings=warnings,
         notes=data_report(lakehouse, person) if select is None else [],
+        nodes=nodes,
     )
+
+
+def node_results(results) -> list[dict]:
+    """dbt's run results as plain rows: node, kind, status, seconds, rows and message."""
+    rows = []
+    for node_result in results:
+        node = node_result.node
+        kind = "unit_test" if node.resource_type == "unit_test" else str(node.resource_type)
+        status = str(node_result.status)
+        response = node_result.adapter_response or {}
+        rows.append(
+            {
+                "node": node.name,
+                "kind": kind,
+                "status": status,
+                "seconds": round(float(node_result.execution_time or 0), 3),
+                "rows": response.get("rows_affected"),
+                "failures": node_result.failures,
+                "message": (node_result.message or status).strip(),
+            }
+        )
+    return rows
 
 
 def generate_docs(lakehouse: Lakehouse, state_dir: Path, *, person: str, today: date) -> Path:
