@@ -1,28 +1,32 @@
-"""Time to first prediction from an empty home, and the daily run as history and places grow.
+"""The daily run as a user waits for it: every figure from one run, CLI wall time in fresh
+processes (imports, Prefect's temporary server and every stage included).
 
-1. `airsick demo --once` from an empty home, as a user runs it (wall time, imports and
-   Prefect's start included); then the same work in this process, stage by stage, once as
-   the daily Prefect flow and once as the bare steps, so that Prefect's share (its server
-   start, task bookkeeping, prefect-dbt's task per dbt node) shows on its own.
-2. The daily flow on a home already built (a champion exists, so the retrain rule decides)
-   for 1 and 3 years of history and 1 and 10 places, all in one run, with the ratios.
-
-Targets on this 2-core machine: first prediction <= 90 s; daily run <= 30 s; ten times the
-data <= 1.5 times the time.
+1. First prediction: `airsick demo --once` from an empty home. Target <= 60 s.
+2. The next day (AIRSICK_AS_OF one day on, that day logged in the diary first):
+   `airsick run daily`, no training due. Target <= 20 s.
+3. A training day (seven more days logged): `airsick run daily` retrains. Target <= 35 s.
+4. The next training day with a second CPU-bound process running beside it.
+   Target <= 2.5x the training day alone.
+5. dbt inside the transform flow against the same build alone, in one warm process.
+   Target <= 1.3x.
+6. 1, 10 and 100 places x 3 years: `airsick ingest`, `airsick transform` and `airsick train`
+   in turn, wall time and peak RSS. Target: 100 places <= 60 s and <= 2 GiB.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks._util import measure
+from benchmarks._util import Measured, measure, standin_process
 from benchmarks.transform import places as place_grid
+
+AIRSICK = [sys.executable, "-m", "airsick_orchestration"]
 
 
 def _environment(home: Path, **settings: str) -> dict[str, str]:
@@ -30,146 +34,118 @@ def _environment(home: Path, **settings: str) -> dict[str, str]:
     return env | {"AIRSICK_HOME": str(home), **settings}
 
 
-def first_prediction_as_a_user() -> float:
-    home = Path(tempfile.mkdtemp(prefix="airsick-bench-demo-")) / "home"
+def _airsick(env: dict[str, str], *args: str) -> Measured:
+    return measure([*AIRSICK, *args], env)
+
+
+def _today(env: dict[str, str]) -> date:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from airsick_orchestration.settings import Settings as S;print(S().today())",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return date.fromisoformat(out.strip())
+
+
+def daily_runs() -> tuple[dict[str, Measured], Path]:
+    """The first evening, the next day, a training day, and a training day under load."""
+    home = Path(tempfile.mkdtemp(prefix="airsick-bench-daily-")) / "home"
     env = _environment(home, AIRSICK_STANDIN_PORT="0")
-    run = measure([sys.executable, "-m", "airsick_orchestration", "demo", "--once"], env)
-    return run.seconds
-
-
-def _use(env: dict[str, str]) -> None:
-    """Point this process's settings (and so the flows') at a home."""
-    for key in [k for k in os.environ if k.startswith("AIRSICK_")]:
-        del os.environ[key]
-    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRSICK_")})
-
-
-def stage_breakdown() -> tuple[dict[str, float], dict[str, float]]:
-    """The first prediction's stages in the daily flow and as bare steps, in this process."""
-    from airsick_orchestration import steps
-    from airsick_orchestration.settings import Settings
-
-    results = {}
-    for mode in ("bare", "prefect"):
-        home = Path(tempfile.mkdtemp(prefix=f"airsick-bench-first-{mode}-")) / "home"
-        settings = Settings(home=home, standin_port=0)
-        seconds: dict[str, float] = {}
-        started = time.perf_counter()
-        with steps.standin_serving(settings) as pointed:
-            steps.create_persona(pointed)
-            seconds["diary"] = time.perf_counter() - started
-            if mode == "bare":
-                for name, step in (
-                    ("ingest", partial(steps.ingest, pointed)),
-                    ("transform", partial(steps.transform, settings)),
-                    ("train", partial(steps.train, settings)),
-                    ("score", partial(steps.predict, settings)),
-                ):
-                    began = time.perf_counter()
-                    step()
-                    seconds[name] = time.perf_counter() - began
+    runs = {"first prediction": _airsick(env, "demo", "--once")}
+    today = _today(env)
+    with standin_process(env) as url:
+        online = env | {"AIRSICK_OPEN_METEO_URL": url, "AIRSICK_OPEN_METEO_CALLS_PER_MINUTE": "0"}
+        for name, days_on in (("next day", 1), ("training day", 8), ("training, loaded", 15)):
+            day = online | {"AIRSICK_AS_OF": (today + timedelta(days=days_on)).isoformat()}
+            _airsick(day, "diary", "persona")  # the days since, logged as the person would
+            if name == "training, loaded":
+                hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                try:
+                    runs[name] = _airsick(day, "run", "daily")
+                finally:
+                    hog.kill()
+                    hog.wait()
             else:
-                _use(
-                    _environment(
-                        home,
-                        AIRSICK_OPEN_METEO_URL=pointed.open_meteo_url,
-                        AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
-                    )
-                )
-                from airsick_orchestration import flows
-                from prefect import flow
-
-                began = time.perf_counter()
-                flow(name="warm-up")(lambda: None)()
-                seconds["prefect start"] = time.perf_counter() - began
-                summary = flows.daily_flow()
-                seconds |= summary["seconds"]
-        seconds["total"] = time.perf_counter() - started
-        results[mode] = seconds
-    return results["bare"], results["prefect"]
+                runs[name] = _airsick(day, "run", "daily")
+            trained = '"trained": true' in runs[name].stdout
+            if trained != (name != "next day"):
+                raise RuntimeError(f"the {name} run trained: {trained}\n{runs[name].stdout}")
+    return runs, home
 
 
-def prepare_home(years: int, n_places: int) -> dict[str, str]:
-    """A home with the history loaded, built and a champion trained (bare steps)."""
-    from airsick_orchestration import steps
+def dbt_in_the_flow(home: Path) -> tuple[float, float]:
+    """The transform flow and the same build as bare steps, alternately, best of two each."""
+    os.environ.update(_environment(home))
+    from airsick_orchestration import flows, steps
     from airsick_orchestration.settings import Settings
+    from prefect import flow
 
-    home = Path(tempfile.mkdtemp(prefix=f"airsick-bench-daily-{years}y-{n_places}p-")) / "home"
-    first = datetime.now(UTC).date() - timedelta(days=365 * years)
-    settings = Settings(home=home, places=place_grid(n_places), history_start=first, standin_port=0)
-    with steps.standin_serving(settings) as pointed:
-        steps.create_persona(pointed)
-        steps.ingest(pointed)
-    steps.transform(settings)
-    steps.train(settings)
-    return _environment(
-        home,
-        AIRSICK_PLACES=place_grid(n_places),
-        AIRSICK_HISTORY_START=first.isoformat(),
-        AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
-    )
+    os.environ.update(Settings().prefect_environment())
+    flow(name="warm-up")(lambda: None)()  # Prefect's temporary server starts once
+    bare, in_flow = [], []
+    for _ in range(2):
+        started = time.perf_counter()
+        steps.transform(Settings())
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        flows.transform_flow()
+        in_flow.append(time.perf_counter() - started)
+    return min(bare), min(in_flow)
 
 
-def daily_runs() -> dict[tuple[int, int], dict[str, float]]:
-    from airsick_ingestion.standin.server import StandIn
-    from airsick_orchestration import flows
-
-    runs = {}
-    with StandIn() as standin:
-        for years, n_places in ((1, 1), (3, 1), (1, 10), (3, 10)):
-            env = prepare_home(years, n_places)
-            _use(env | {"AIRSICK_OPEN_METEO_URL": standin.url})
-            began = time.perf_counter()
-            summary = flows.daily_flow()
-            runs[(years, n_places)] = summary["seconds"] | {
-                "total": time.perf_counter() - began,
-                "trained": summary["trained"],
+def places_curve(counts: tuple[int, ...] = (1, 10, 100)) -> dict[int, dict[str, float]]:
+    """Ingest, build and train N places x 3 years from an empty home, one command each."""
+    curve = {}
+    for n in counts:
+        home = Path(tempfile.mkdtemp(prefix=f"airsick-bench-places-{n}-")) / "home"
+        env = _environment(home, AIRSICK_PLACES=place_grid(n))
+        _airsick(env, "diary", "persona")
+        with standin_process(env) as url:
+            online = env | {
+                "AIRSICK_OPEN_METEO_URL": url,
+                "AIRSICK_OPEN_METEO_CALLS_PER_MINUTE": "0",
             }
-            print(
-                f"  daily run, {years} y x {n_places:>2} places: "
-                f"{runs[(years, n_places)]['total']:5.1f} s "
-                f"(trained: {summary['trained']}, {summary['retrain_reason']})"
-            )
-    return runs
+            stages = {"ingest": _airsick(online, "ingest")}
+        stages["build"] = _airsick(env, "transform")
+        stages["train"] = _airsick(env, "train")
+        curve[n] = {name: run.seconds for name, run in stages.items()} | {
+            "total": sum(run.seconds for run in stages.values()),
+            "peak_mb": max(run.peak_rss_mb for run in stages.values()),
+        }
+        row = curve[n]
+        print(
+            f"  {n:>4} places: ingest {row['ingest']:5.1f} s, build {row['build']:5.1f} s, "
+            f"train {row['train']:5.1f} s, total {row['total']:5.1f} s, "
+            f"peak {row['peak_mb']:6.0f} MB",
+            flush=True,
+        )
+    return curve
 
 
 def main() -> None:
-    # One Prefect home for the whole benchmark: its ephemeral server starts once.
-    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="airsick-bench-prefect-")
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
-    os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    print("Orchestration: the daily run as a user waits for it (CLI wall time, fresh processes)")
+    runs, home = daily_runs()
+    targets = {"first prediction": 60, "next day": 20, "training day": 35}
+    for name, run in runs.items():
+        target = f" (target <= {targets[name]} s)" if name in targets else ""
+        print(f"  {name:<18}{run.seconds:6.1f} s  peak {run.peak_rss_mb:5.0f} MB{target}")
+    ratio = runs["training, loaded"].seconds / runs["training day"].seconds
+    print(f"  a training day beside a CPU-bound process: {ratio:.2f}x alone (target <= 2.5x)")
 
-    print("Orchestration: time to first prediction and the daily run (seconds)")
-    user = first_prediction_as_a_user()
-    print(f"  `airsick demo --once` from an empty home: {user:.1f} s (target <= 90 s)")
-    bare, prefect = stage_breakdown()
-    print(f"  {'stage':<14}{'bare steps':>11}{'daily flow':>11}{'Prefect adds':>14}")
-    for stage in ("diary", "prefect start", "ingest", "transform", "train", "score", "total"):
-        b, p = bare.get(stage, 0.0), prefect.get(stage, 0.0)
-        print(f"  {stage:<14}{b:>11.1f}{p:>11.1f}{p - b:>+14.1f}")
-
-    runs = daily_runs()
+    bare, in_flow = dbt_in_the_flow(home)
     print(
-        f"  {'history':<10}{'places':>7}{'ingest':>8}{'dbt':>8}{'train':>8}{'score':>8}{'total':>8}"
+        f"  dbt build alone {bare:.1f} s, in the transform flow {in_flow:.1f} s: "
+        f"{in_flow / bare:.2f}x (target <= 1.3x)"
     )
-    for (years, n_places), run in runs.items():
-        print(
-            f"  {years} year{'s' if years > 1 else '':<5}{n_places:>7}{run['ingest']:>8.1f}"
-            f"{run['transform']:>8.1f}{run['train']:>8.1f}{run['score']:>8.1f}"
-            f"{run['total']:>8.1f}"
-        )
-    worst = max(run["total"] for run in runs.values())
-    print(f"  slowest daily run: {worst:.1f} s (target <= 30 s)")
-    for n_places in (1, 10):
-        ratio = runs[(3, n_places)]["total"] / runs[(1, n_places)]["total"]
-        print(f"  3x the history, {n_places} place(s): {ratio:.2f}x the time")
-    for years in (1, 3):
-        ratio = runs[(years, 10)]["total"] / runs[(years, 1)]["total"]
-        print(
-            f"  10x the places (10x the data), {years} year(s): {ratio:.2f}x the time "
-            f"(target <= 1.5x)"
-        )
+
+    print("  places x 3 years, from an empty home (target: 100 places <= 60 s, <= 2048 MB)")
+    places_curve()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ components receive plain arguments taken from it. Building it creates nothing on
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -120,6 +121,12 @@ class Settings(BaseSettings):
         description="Relative improvement on log loss or Brier a challenger needs to win.",
     )
     train_seed: int = Field(default=0, description="Seed of every random choice in training.")
+    train_threads: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) // 2),
+        ge=1,
+        description="Threads training's numeric libraries (OpenMP, BLAS) may use; default "
+        "half the cores, so training shares the machine with the servers and the app.",
+    )
 
     serve_host: str = Field(default="127.0.0.1", description="Where `airsick serve` listens.")
     serve_port: int = Field(default=5001, description="Port of the model server.")

@@ -277,20 +277,24 @@ def train(settings: Settings, progress: Callable[[str], None] | None = None) -> 
 
 def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainReport:
     from airsick_training import train as training
+    from threadpoolctl import threadpool_limits
 
-    return training.train(
-        settings.lakehouse,
-        person=settings.person,
-        tracking_uri=settings.tracking_uri,
-        ui_url=settings.mlflow_ui_url,
-        artifact_location=settings.artifact_location,
-        experiment=settings.mlflow_experiment,
-        seed=settings.train_seed,
-        margin=settings.promotion_margin,
-        tags={"mlflow.source.git.commit": git_commit(), "git_commit": git_commit()},
-        progress=progress,
-        home=settings.place_list[0].name,
-    )
+    # OpenMP (gradient boosting) and BLAS threads spin when another process wants the same
+    # cores, and then take tens of times longer: training uses its share and no more.
+    with threadpool_limits(limits=settings.train_threads):
+        return training.train(
+            settings.lakehouse,
+            person=settings.person,
+            tracking_uri=settings.tracking_uri,
+            ui_url=settings.mlflow_ui_url,
+            artifact_location=settings.artifact_location,
+            experiment=settings.mlflow_experiment,
+            seed=settings.train_seed,
+            margin=settings.promotion_margin,
+            tags={"mlflow.source.git.commit": git_commit(), "git_commit": git_commit()},
+            progress=progress,
+            home=settings.place_list[0].name,
+        )
 
 
 def predict(settings: Settings, progress: Callable[[str], None] | None = None) -> Scored:

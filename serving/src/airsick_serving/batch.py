@@ -79,7 +79,9 @@ def score(
             raise ScoringError("There is no champion model yet; run `airsick train` first.")
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
-        model = mlflow.pyfunc.load_model(ref.uri)
+        # The requirement check compares the model's pip requirements with this environment
+        # (1 s); in-process scoring runs the environment that trained it.
+        model = mlflow.pyfunc.load_model(ref.uri, suppress_warnings=True)
         columns = list(model.metadata.metadata["input_columns"])
         answer = model.predict(rows[columns].to_numpy(dtype="float64", na_value=float("nan")))
         probabilities, reasons = answer["probability"].tolist(), answer["reasons"].tolist()
