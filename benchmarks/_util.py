@@ -42,10 +42,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def standin_process(env: dict[str, str]):
+def standin_process(env: dict[str, str], *options: str):
     """Run `airsick standin` in its own process (as a real API would be) on a free port."""
     port = free_port()
     args = [sys.executable, "-m", "airsick_orchestration", "standin", "--port", str(port)]
+    args += options
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

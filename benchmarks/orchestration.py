@@ -59,10 +59,15 @@ def daily_runs() -> tuple[dict[str, Measured], Path]:
     env = _environment(home, AIRSICK_STANDIN_PORT="0")
     runs = {"first prediction": _airsick(env, "demo", "--once")}
     today = _today(env)
-    with standin_process(env) as url:
-        online = env | {"AIRSICK_OPEN_METEO_URL": url, "AIRSICK_OPEN_METEO_CALLS_PER_MINUTE": "0"}
-        for name, days_on in (("next day", 1), ("training day", 8), ("training, loaded", 15)):
-            day = online | {"AIRSICK_AS_OF": (today + timedelta(days=days_on)).isoformat()}
+    for name, days_on in (("next day", 1), ("training day", 8), ("training, loaded", 15)):
+        evening = today + timedelta(days=days_on)
+        # The stand-in answers as Open-Meteo would on that evening.
+        with standin_process(env, "--now", f"{evening}T18:00:00") as url:
+            day = env | {
+                "AIRSICK_AS_OF": evening.isoformat(),
+                "AIRSICK_OPEN_METEO_URL": url,
+                "AIRSICK_OPEN_METEO_CALLS_PER_MINUTE": "0",
+            }
             _airsick(day, "diary", "persona")  # the days since, logged as the person would
             if name == "training, loaded":
                 hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])

@@ -95,7 +95,8 @@ def run(n_places: int) -> dict:
         ["run", "--exclude", "tag:hindcast"],
         lakehouse,
         state,
-        runner.build_vars(lakehouse, settings.person, settings.today()),
+        runner.build_vars(lakehouse, settings.person),
+        settings.today(),
     )
     run_s = time.perf_counter() - started
     assert result.success

@@ -467,6 +467,8 @@ class _StageStatus(logging.Handler):
 def _run_flow(settings: Settings, stage: str, environment: dict[str, str] | None = None) -> dict:
     """Run one flow in this process, with a status line per stage; user errors end it."""
     _use_prefect(settings)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
     from airsick_orchestration import flows
 
     stages = logging.getLogger(flows.STAGE_LOGGER)
@@ -478,7 +480,11 @@ def _run_flow(settings: Settings, stage: str, environment: dict[str, str] | None
             stages.addHandler(handler)
             stages.setLevel(logging.INFO)
             try:
-                return getattr(flows, f"{stage}_flow")()
+                # Heartbeats let a server notice a run whose process vanished; this one is
+                # watched by the person who started it, and stopping each flow's heartbeat
+                # thread cost up to a second per flow. Served deployments keep them.
+                with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                    return getattr(flows, f"{stage}_flow")()
             finally:
                 stages.removeHandler(handler)
     except FLOW_ERRORS as error:

@@ -23,9 +23,12 @@
                "european_aqi_max", "us_aqi_max", "pollen_total"]) }}
 {%- endmacro %}
 
-{#- The local day that is "today" for the person (a var set by `airsick transform`). -#}
+{#- The local day that is "today" for the person, set by `airsick transform`. An environment
+    variable, not a var: any change of a var makes dbt parse the whole project again, and
+    today changes every day; an env var re-parses only what reads it. -#}
 {% macro today() -%}
-    {%- if var("today") -%} date '{{ var("today") }}' {%- else -%} current_date {%- endif -%}
+    {%- set today = env_var("AIRSICK_TODAY", "") -%}
+    {%- if today -%} date '{{ today }}' {%- else -%} current_date {%- endif -%}
 {%- endmacro %}
 
 {#- Plausible ranges of each hourly variable (open-meteo-api.md gives the typical ones; these

@@ -88,13 +88,13 @@ def dbt_args(
     ]
 
 
-def invoke(command: list[str], lakehouse: Lakehouse, state_dir: Path, variables: dict):
+def invoke(command: list[str], lakehouse: Lakehouse, state_dir: Path, variables: dict, today: date):
     """Run one dbt command in this process; return dbt's result object."""
     from dbt.cli.main import dbtRunner
 
     lakehouse.prepare()
     state_dir.mkdir(parents=True, exist_ok=True)
-    with environment(lakehouse.dbt_environment()):
+    with environment(lakehouse.dbt_environment() | {"AIRSICK_TODAY": today.isoformat()}):
         return dbtRunner().invoke(dbt_args(command, lakehouse, state_dir, variables))
 
 
@@ -110,12 +110,12 @@ def check_raw(lakehouse: Lakehouse) -> None:
         raise TransformError(f"No air quality in {raw}; run `airsick ingest` first.")
 
 
-def build_vars(lakehouse: Lakehouse, person: str, today: date) -> dict:
-    """Return the dbt vars of a build: whose features, which day is today, is there a diary
-    and is there weather (a home that loaded air before weather existed has none yet)."""
+def build_vars(lakehouse: Lakehouse, person: str) -> dict:
+    """Return the dbt vars of a build: whose features, is there a diary and is there weather
+    (a home that loaded air before weather existed has none yet). Which day is today goes
+    in AIRSICK_TODAY (see ``invoke``): a var that changes daily would defeat partial parsing."""
     return {
         "person": person,
-        "today": today.isoformat(),
         "diary_present": has_files(lakehouse, "raw/diary/*.parquet"),
         "weather_present": has_files(lakehouse, "raw/weather/*.parquet"),
     }
@@ -132,12 +132,12 @@ def build(
     """Run ``dbt build`` (models, data tests and unit tests); raise TransformError on failure."""
     check_raw(lakehouse)
     started = time.perf_counter()
-    variables = build_vars(lakehouse, person, today)
+    variables = build_vars(lakehouse, person)
     command = ["build", *(["--select", *select] if select else [])]
     if not has_files(lakehouse, "raw/predictions/*.parquet"):
         # The hindcast joins past predictions to outcomes: nothing to join before the first.
         command += ["--exclude", "tag:hindcast"]
-    result = invoke(command, lakehouse, state_dir, variables)
+    result = invoke(command, lakehouse, state_dir, variables, today)
     if result.exception is not None:
         raise TransformError(f"dbt could not run: {result.exception}") from result.exception
     nodes = node_results(result.result)
@@ -188,8 +188,8 @@ def node_results(results) -> list[dict]:
 
 def generate_docs(lakehouse: Lakehouse, state_dir: Path, *, person: str, today: date) -> Path:
     """Generate the dbt docs site as one self-contained page; return its path."""
-    variables = build_vars(lakehouse, person, today)
-    result = invoke(["docs", "generate", "--static"], lakehouse, state_dir, variables)
+    variables = build_vars(lakehouse, person)
+    result = invoke(["docs", "generate", "--static"], lakehouse, state_dir, variables, today)
     if not result.success:
         raise TransformError(
             f"dbt docs generate failed ({result.exception or 'see the dbt log'}); "
