@@ -1,10 +1,14 @@
 # syntax=docker/dockerfile:1.7
-# airsick-serving: the model server, `mlflow models serve` on @champion behind its front.
-# Built from the repository root (compose.yml sets the context) with uv.lock: only this
-# component's member and what it depends on are installed (`uv sync --frozen --package`).
+# One image recipe for every airsick component: PACKAGE names the workspace member to install
+# (airsick-orchestration, airsick-training, airsick-serving, airsick-notebooks), and only it
+# and what it depends on are installed from uv.lock. compose.yml builds one image per member
+# and gives each service its `command:`.
+ARG PACKAGE=airsick-orchestration
+
 FROM ghcr.io/astral-sh/uv:0.9.7 AS uv
 
 FROM python:3.11.14-slim-bookworm AS build
+ARG PACKAGE
 COPY --from=uv /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /src
@@ -17,9 +21,9 @@ COPY training/pyproject.toml training/pyproject.toml
 COPY serving/pyproject.toml serving/pyproject.toml
 COPY orchestration/pyproject.toml orchestration/pyproject.toml
 COPY marimo_notebooks/pyproject.toml marimo_notebooks/pyproject.toml
-RUN uv sync --frozen --no-dev --no-install-workspace --package airsick-serving
+RUN uv sync --frozen --no-dev --no-install-workspace --package "$PACKAGE"
 COPY . .
-RUN uv sync --frozen --no-dev --no-editable --package airsick-serving
+RUN uv sync --frozen --no-dev --no-editable --package "$PACKAGE"
 
 FROM python:3.11.14-slim-bookworm
 RUN useradd --create-home --uid 10001 airsick \
@@ -28,5 +32,3 @@ COPY --from=build /app/.venv /app/.venv
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1
 USER airsick
 WORKDIR /home/airsick
-EXPOSE 5001
-CMD ["python", "-m", "airsick_serving", "--host", "0.0.0.0", "--port", "5001"]
