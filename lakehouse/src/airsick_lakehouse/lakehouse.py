@@ -14,6 +14,8 @@ import duckdb
 from airsick_lakehouse.extensions import default_directory, ensure_extensions
 
 ALIAS = "lake"
+# The raw zone: one folder of Parquet files per table under the lake's root.
+RAW_ZONE = "raw"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,20 @@ class Lakehouse:
     def data_path(self) -> str:
         return f"{self.lake_url.rstrip('/')}/warehouse/"
 
+    def raw(self, table: str) -> str:
+        """The raw zone's folder of ``table`` (dlt writes it, dbt and the readers read it)."""
+        return f"{self.lake_url.rstrip('/')}/{RAW_ZONE}/{table}"
+
+    def raw_files(self, table: str) -> str:
+        """The glob of ``table``'s Parquet files in the raw zone, as ``read_parquet`` takes it."""
+        return f"{self.raw(table)}/*.parquet"
+
+    def has_raw(self, table: str) -> bool:
+        """Whether the raw zone holds any file of ``table`` yet."""
+        if not self.on_s3:
+            return any(Path(self.raw(table)).glob("*.parquet"))
+        return has_files(self, f"{RAW_ZONE}/{table}/*.parquet")
+
     @property
     def dbt_target(self) -> str:
         if self.catalog.startswith("postgres:"):
@@ -60,7 +76,7 @@ class Lakehouse:
     def dbt_environment(self) -> dict[str, str]:
         """Return the variables ``transform/dbt/profiles.yml`` reads."""
         env = {
-            "AIRSICK_LAKE": self.lake_url.rstrip("/"),
+            "AIRSICK_RAW": self.raw("").rstrip("/"),
             "AIRSICK_DUCKLAKE_CATALOG": self.catalog,
             "AIRSICK_DUCKLAKE_DATA_PATH": self.data_path,
             "AIRSICK_DBT_TARGET": self.dbt_target,

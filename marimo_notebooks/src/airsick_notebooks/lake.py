@@ -125,7 +125,6 @@ def data_notes(lakehouse: Lakehouse, person: str) -> list[str]:
 
 def stored_predictions(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
     """The latest prediction written for each place and day from today on (batch scoring)."""
-    lake = lakehouse.lake_url.rstrip("/")
     return _query(
         lakehouse,
         """
@@ -137,7 +136,7 @@ def stored_predictions(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
             partition by place, predicts_date order by scored_at desc) = 1
         order by place, predicts_date
         """,
-        [f"{lake}/raw/predictions/*.parquet", person],
+        [lakehouse.raw_files("predictions"), person],
         attach=False,
     )
 
@@ -147,7 +146,6 @@ def diary(lakehouse: Lakehouse, person: str, days: int = 30) -> pd.DataFrame:
 
     Read from the raw Parquet, so that an entry logged a moment ago shows at once.
     """
-    lake = lakehouse.lake_url.rstrip("/")
     return _query(
         lakehouse,
         """
@@ -157,7 +155,7 @@ def diary(lakehouse: Lakehouse, person: str, days: int = 30) -> pd.DataFrame:
         qualify row_number() over (partition by date order by recorded_at desc) = 1
         order by date desc
         """,
-        [f"{lake}/raw/diary/*.parquet", person, days],
+        [lakehouse.raw_files("diary"), person, days],
         attach=False,
     )
 
@@ -218,15 +216,13 @@ def champions(tracking_uri: str, name: str = "airsick") -> pd.DataFrame:
 
 def logged_on(lakehouse: Lakehouse, person: str, day) -> bool:
     """Whether the diary has an entry for ``day`` (the app shows the risk after it)."""
-    from airsick_lakehouse.lakehouse import has_files
-
-    if not has_files(lakehouse, "raw/diary/*.parquet"):
+    if not lakehouse.has_raw("diary"):
         return False
     found = _query(
         lakehouse,
-        f"select count(*) as n from read_parquet('{lakehouse.lake_url.rstrip('/')}"
-        "/raw/diary/*.parquet') where person = ? and date = ?",
-        [person, day],
+        "select count(*) as n from read_parquet(?, union_by_name => true) "
+        "where person = ? and date = ?",
+        [lakehouse.raw_files("diary"), person, day],
         attach=False,
     )
     return bool(len(found) and found["n"].iloc[0])

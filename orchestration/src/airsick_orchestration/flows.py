@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from airsick_ingestion.places import Place
 from airsick_lakehouse import connect
-from airsick_lakehouse.lakehouse import has_files
 from airsick_serving import registry
 from airsick_serving.words import chance, personal
 from airsick_serving.words import reasons as reasons_in_words
+from airsick_training.drift import measure as measure_drift
 from airsick_transform.runner import BuildSummary, TransformError
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -28,13 +28,9 @@ from airsick_orchestration.settings import Settings
 
 IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 # The retrain rule: a new model is trained when there is no champion, when at least this many
-# days have got a label since the champion's data ended, or when the air has drifted.
+# days have got a label since the champion's data ended, or when the air has drifted
+# (``airsick_training.drift``).
 RETRAIN_AFTER_NEW_LABELS = 7
-# Population stability index of PM2.5 on the days since the champion's data ended (at most
-# the last 28, at least 7 of them) against the same season (±30 days of the year) in the
-# champion's own data: the air the model now meets against the air it learnt from.
-DRIFT_THRESHOLD = 0.25
-DRIFT_MIN_DAYS = 7
 STALE_AIR_HOURS = 36
 STALE_DIARY_DAYS = 2
 # The daily flow names each stage here as it starts (the CLI shows it as progress).
@@ -158,56 +154,21 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
             f"the population prior answers until {RETRAIN_AFTER_NEW_LABELS} days are logged "
             f"({labelled} so far)"
         )
-    trained_until = date.fromisoformat(learnt_to)
-    with connect(settings.lakehouse) as con:
-        new_labels, new_days, drift = con.execute(
-            """
-            with recent as (
-                select local_date, pm2_5_mean from lake.marts.fct_daily_features
-                where local_date > greatest(?, current_date - 28)
-                  and local_date <= current_date
-            ), past as (
-                -- The same season in earlier years: the air always changes with the seasons,
-                -- which is not drift.
-                select pm2_5_mean from lake.marts.fct_daily_features
-                where local_date <= ?
-                  and least(abs(dayofyear(local_date) - dayofyear(current_date)),
-                            365 - abs(dayofyear(local_date) - dayofyear(current_date))) <= 30
-            ), edges as (
-                select quantile_cont(pm2_5_mean, [0.25, 0.5, 0.75]) as q from past
-            ), shares as (
-                -- Shares per quartile bucket, with add-one smoothing: 28 days are few.
-                select bucket,
-                       (count(*) filter (where side = 'recent') + 1.0)
-                           / ((select count(*) from recent) + 4) as r,
-                       (count(*) filter (where side = 'past') + 1.0)
-                           / ((select count(*) from past) + 4) as p
-                from (
-                    select 'recent' as side, pm2_5_mean as v from recent
-                    union all select 'past', pm2_5_mean from past
-                ), edges,
-                lateral (select case when v <= q[1] then 1 when v <= q[2] then 2
-                                     when v <= q[3] then 3 else 4 end as bucket)
-                group by bucket
-            )
-            select
-                (select count(sick_next_day) from lake.marts.fct_daily_features
-                 where local_date > ?),
-                (select count(distinct local_date) from recent),
-                (select sum((r - p) * ln(r / p)) from shares)
-            """,
-            [trained_until, trained_until, trained_until],
-        ).fetchone()
-    if new_labels >= RETRAIN_AFTER_NEW_LABELS:
-        return True, f"{new_labels} days got a label since the champion's data ended"
-    if new_days < DRIFT_MIN_DAYS:
+    drift = measure_drift(
+        settings.lakehouse, settings.person, date.fromisoformat(learnt_to), settings.today()
+    )
+    if drift.new_labels >= RETRAIN_AFTER_NEW_LABELS:
+        return True, f"{drift.new_labels} days got a label since the champion's data ended"
+    if not drift.measurable:
         return False, (
-            f"only {new_labels} new labelled days, and {new_days} new days are too few to "
-            "measure drift"
+            f"only {drift.new_labels} new labelled days, and {drift.new_days} new days are "
+            "too few to measure drift"
         )
-    if drift is not None and drift > DRIFT_THRESHOLD:
-        return True, f"PM2.5 of the {new_days} new days drifted (PSI {drift:.2f})"
-    return False, f"only {new_labels} new labelled days and no drift (PSI {drift or 0:.2f})"
+    if drift.drifted:
+        return True, f"PM2.5 of the {drift.new_days} new days drifted (PSI {drift.psi:.2f})"
+    return False, (
+        f"only {drift.new_labels} new labelled days and no drift (PSI {drift.psi or 0:.2f})"
+    )
 
 
 @task(retries=0)  # training is never retried blindly: a failure needs a look
@@ -288,18 +249,16 @@ def freshness(settings: Settings) -> list[str]:
     """Say which inputs are stale or missing: air not fetched lately, a diary not kept."""
     stale = []
     lakehouse = settings.lakehouse
-    lake = settings.lake.rstrip("/")
     fetched = recorded = None
     with connect(lakehouse, attach=False) as con:
-        if has_files(lakehouse, "raw/air_quality/*.parquet"):
+        if lakehouse.has_raw("air_quality"):
             fetched = con.execute(
-                f"select max(fetched_at) from read_parquet('{lake}/raw/air_quality/*.parquet')"
+                "select max(fetched_at) from read_parquet(?)", [lakehouse.raw_files("air_quality")]
             ).fetchone()[0]
-        if has_files(lakehouse, "raw/diary/*.parquet"):
+        if lakehouse.has_raw("diary"):
             recorded = con.execute(
-                f"select max(date) from read_parquet('{lake}/raw/diary/*.parquet') "
-                "where person = ?",
-                [settings.person],
+                "select max(date) from read_parquet(?) where person = ?",
+                [lakehouse.raw_files("diary"), settings.person],
             ).fetchone()[0]
     if fetched is None or datetime.now(UTC) - fetched > timedelta(hours=STALE_AIR_HOURS):
         stale.append(f"air quality last fetched {fetched or 'never'}")

@@ -23,7 +23,7 @@ from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, Ret
 from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
 from airsick_ingestion.places import Place
 from airsick_lakehouse import connect
-from airsick_lakehouse.lakehouse import count_rows, has_files, maintain
+from airsick_lakehouse.lakehouse import count_rows, maintain
 from airsick_transform import runner
 
 from airsick_orchestration import locks
@@ -153,15 +153,14 @@ def export_diary(settings: Settings, path: Path) -> int:
     import pandas as pd
 
     rows = []
-    if has_files(settings.lakehouse, "raw/diary/*.parquet"):
+    if settings.lakehouse.has_raw("diary"):
         with connect(settings.lakehouse, attach=False) as con:
             rows = (
                 con.execute(
-                    f"select * from read_parquet('{settings.lake.rstrip('/')}"
-                    "/raw/diary/*.parquet', union_by_name = true) where person = ? "
+                    "select * from read_parquet(?, union_by_name = true) where person = ? "
                     "qualify row_number() over (partition by date order by recorded_at desc) = 1 "
                     "order by date",
-                    [settings.person],
+                    [settings.lakehouse.raw_files("diary"), settings.person],
                 )
                 .df()
                 .to_dict("records")
@@ -345,13 +344,13 @@ def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
 def logged_today(settings: Settings) -> bool:
     """Whether the diary has an entry for today (the person's today)."""
     lakehouse = settings.lakehouse
-    if not has_files(lakehouse, "raw/diary/*.parquet"):
+    if not lakehouse.has_raw("diary"):
         return False
     with connect(lakehouse, attach=False) as con:
         found = con.execute(
-            f"select count(*) from read_parquet('{settings.lake.rstrip('/')}/raw/diary/*.parquet') "
+            "select count(*) from read_parquet(?, union_by_name = true) "
             "where person = ? and date = ?",
-            [settings.person, settings.today()],
+            [lakehouse.raw_files("diary"), settings.person, settings.today()],
         ).fetchone()[0]
     return found > 0
 

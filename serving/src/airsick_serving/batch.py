@@ -117,7 +117,7 @@ def _write(lakehouse: Lakehouse, predictions: pd.DataFrame, now: datetime) -> st
         predictions[["place", "local_date", "model_version", "features"]].to_json().encode()
     ).hexdigest()[:12]
     name = f"{now.date().isoformat()}-v{predictions['model_version'].iloc[0]}-{key}.parquet"
-    folder = f"{lakehouse.lake_url.rstrip('/')}/raw/predictions"
+    folder = lakehouse.raw("predictions")
     if not lakehouse.on_s3:
         Path(folder).mkdir(parents=True, exist_ok=True)
     path = f"{folder}/{name}"

@@ -99,7 +99,7 @@ def load_oracle(lakehouse: Lakehouse, person: str) -> pd.DataFrame | None:
     The probability of being sick on ``date`` is what the oracle predicts for the feature
     row of the day before.
     """
-    pattern = f"{lakehouse.lake_url.rstrip('/')}/raw/persona_truth/*.parquet"
+    pattern = lakehouse.raw_files("persona_truth")
     with connect(lakehouse, attach=False) as con:
         try:
             truth = con.execute(

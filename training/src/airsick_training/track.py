@@ -179,9 +179,15 @@ def register(
     """Register the logged model as a new version with its recipe; make it the challenger."""
     tags = {"recipe": json.dumps(recipe), "evidence_days": str(evidence_days)}
     log.info("registering the model of run %s", run_id)
-    version = mlflow.register_model(model_uri, name, tags=tags).version
-    log.info("registered version %s", version)
+    # The client, not mlflow.register_model: that one prints to the person's terminal.
     client = MlflowClient()
+    if not client.search_registered_models(filter_string=f"name = '{name}'"):
+        client.create_registered_model(name)
+    logged = model_uri.removeprefix("models:/")  # log_model's URI names the logged model
+    version = client.create_model_version(
+        name, source=model_uri, run_id=run_id, tags=tags, model_id=logged
+    ).version
+    log.info("registered version %s", version)
     client.set_model_version_tag(name, version, "run_id", run_id)
     client.set_registered_model_alias(name, CHALLENGER, version)
     return str(version)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from airsick_lakehouse.lakehouse import Lakehouse, count_rows, data_report, has_files
+from airsick_lakehouse.lakehouse import Lakehouse, count_rows, data_report
 
 # The dbt project: transform/dbt in a checkout; packaged inside the wheel (images).
 _PACKAGED = Path(__file__).resolve().parent / "dbt"
@@ -105,9 +105,10 @@ def check_raw(lakehouse: Lakehouse) -> None:
     """
     if lakehouse.on_s3:
         return  # listing S3 here would need credentials twice; dbt's error is clear enough
-    raw = Path(lakehouse.lake_url) / "raw"
-    if not any((raw / "air_quality").glob("*.parquet")):
-        raise TransformError(f"No air quality in {raw}; run `airsick ingest` first.")
+    if not lakehouse.has_raw("air_quality"):
+        raise TransformError(
+            f"No air quality in {lakehouse.raw('air_quality')}; run `airsick ingest` first."
+        )
 
 
 def build_vars(lakehouse: Lakehouse, person: str) -> dict:
@@ -116,8 +117,8 @@ def build_vars(lakehouse: Lakehouse, person: str) -> dict:
     in AIRSICK_TODAY (see ``invoke``): a var that changes daily would defeat partial parsing."""
     return {
         "person": person,
-        "diary_present": has_files(lakehouse, "raw/diary/*.parquet"),
-        "weather_present": has_files(lakehouse, "raw/weather/*.parquet"),
+        "diary_present": lakehouse.has_raw("diary"),
+        "weather_present": lakehouse.has_raw("weather"),
     }
 
 
@@ -134,7 +135,7 @@ def build(
     started = time.perf_counter()
     variables = build_vars(lakehouse, person)
     command = ["build", *(["--select", *select] if select else [])]
-    if not has_files(lakehouse, "raw/predictions/*.parquet"):
+    if not lakehouse.has_raw("predictions"):
         # The hindcast joins past predictions to outcomes: nothing to join before the first.
         command += ["--exclude", "tag:hindcast"]
     result = invoke(command, lakehouse, state_dir, variables, today)

@@ -32,6 +32,7 @@ from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
     OpenMeteoError,
     Window,
+    fetch_ahead,
     plan_windows,
     to_table,
 )
@@ -141,11 +142,9 @@ def weather(
         windows = plan.archive_windows(date.fromisoformat(previous) if previous else None)
         recent = plan.forecast_window()
         total = len(windows) + (recent is not None)
-        for index, window in enumerate(windows, start=1):
-            fetched_at = now()
-            yield _rows(
-                archive.fetch(place, window, WEATHER_VARIABLES), place, fetched_at, "archive"
-            )
+        answers = fetch_ahead(archive, place, windows, WEATHER_VARIABLES, now)
+        for index, (_, fetched_at, body) in enumerate(answers, start=1):
+            yield _rows(body, place, fetched_at, "archive")
             if progress:
                 progress(place, index, total)
         if recent is not None:

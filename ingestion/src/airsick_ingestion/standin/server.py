@@ -384,8 +384,10 @@ class StandIn:
         if query.unixtime:
             times: list = (hours * 3600).tolist()
         else:
-            local = (hours * 3600 + query.utc_offset).astype("datetime64[s]")
-            times = [str(t)[:16] for t in local.astype("datetime64[m]")]
+            local = (
+                (hours * 3600 + query.utc_offset).astype("datetime64[s]").astype("datetime64[m]")
+            )
+            times = np.datetime_as_string(local, unit="m").tolist()
         first = datetime.fromtimestamp(query.first_hour * 3600, UTC)
         body: dict[str, Any] = {
             "latitude": cell_lat,
@@ -404,12 +406,18 @@ class StandIn:
         }
         body["hourly"] = {"time": times}
         for name in query.variables:
-            column = values[name]
-            if name.endswith("_aqi"):
-                body["hourly"][name] = [None if np.isnan(v) else int(v) for v in column]
-            else:
-                body["hourly"][name] = [None if np.isnan(v) else float(v) for v in column]
+            body["hourly"][name] = _json_numbers(values[name], integer=name.endswith("_aqi"))
         return body
+
+
+def _json_numbers(column: np.ndarray, integer: bool = False) -> list:
+    """A column as JSON numbers, NaN as null (whole numbers for the AQI, as the API sends)."""
+    missing = np.isnan(column)
+    filled = np.where(missing, 0, column)
+    out = (filled.astype(np.int64) if integer else filled.astype(float)).tolist()
+    for index in np.flatnonzero(missing).tolist():
+        out[index] = None
+    return out
 
 
 def _dumps(payload: Any) -> bytes:

@@ -9,10 +9,7 @@ with hourly as (
 
 localized as (
 
-    select
-        *,
-        cast(timezone(place_timezone, hour_utc) as date) as local_date
-    from hourly
+    {{ with_local_date('hourly') }}
 
 ),
 

@@ -1,12 +1,15 @@
 {#- Weather per place and local day (in the place's own timezone), the measures the
     studies of symptom diaries name (AirRater: maximum temperature, humidity, rainfall). -#}
 
-with hourly as (
+with weather as (
 
-    select
-        *,
-        cast(timezone(place_timezone, hour_utc) as date) as local_date
-    from {{ ref('stg_open_meteo__weather') }}
+    select * from {{ ref('stg_open_meteo__weather') }}
+
+),
+
+hourly as (
+
+    {{ with_local_date('weather') }}
 
 ),
 

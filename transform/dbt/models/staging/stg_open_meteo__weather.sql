@@ -2,6 +2,9 @@
     is final), else the latest fetch from the forecast API. A fetch whose every variable is
     null (the archive's newest days) never hides another fetch's values. Implausible values
     become null here (raw keeps them as sent). -#}
+{#- A table, not a view: the daily weather and its tests read it, and as a view each of them
+    would choose between the raw fetches again. -#}
+{{ config(materialized="table") }}
 {%- set variables = weather_variables() -%}
 
 with source as (
