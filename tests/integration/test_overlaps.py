@@ -22,7 +22,8 @@ from airsick_orchestration.settings import Settings
 from tests.conftest import airsick_command, process_environment
 from tests.helpers import read_raw
 
-pytestmark = pytest.mark.integration
+# Every case builds a home of its own: they may run on different workers.
+pytestmark = [pytest.mark.integration, pytest.mark.parallel]
 
 # What the daily run logs (with --verbose) as each stage begins.
 STAGES = {

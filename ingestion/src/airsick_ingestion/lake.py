@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,18 @@ from dlt.common.configuration.specs import AwsCredentials
 from dlt.common.destination import Destination
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from airsick_ingestion.places import Place
+
 RAW_DATASET = "raw"
+# Places per load package: a failure keeps what earlier packages loaded, and each package
+# costs dlt's bookkeeping (state, normalize, load) once, not once per place.
+PLACES_PER_PACKAGE = 10
+
+
+def in_packages(places: Sequence[Place]) -> Iterator[list[Place]]:
+    """The places, PLACES_PER_PACKAGE at a time, in order."""
+    for start in range(0, len(places), PLACES_PER_PACKAGE):
+        yield list(places[start : start + PLACES_PER_PACKAGE])
 
 
 @dataclass(frozen=True)

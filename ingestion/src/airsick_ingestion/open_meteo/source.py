@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from airsick_ingestion.lake import (
     S3Access,
     finish_interrupted,
+    in_packages,
     make_pipeline,
     pipeline_lock,
     run_or_explain,
@@ -177,8 +178,8 @@ def load_air_quality(
 ) -> IngestResult:
     """Fetch what is new for each place and append it to ``<lake>/raw/air_quality``.
 
-    Each place is its own load package: a failure on one keeps what earlier places loaded,
-    and a rerun completes an interrupted package before fetching anything new.
+    Places are loaded ten to a package: a failure keeps what earlier packages loaded, and a
+    rerun completes an interrupted package before fetching anything new.
     """
     started = datetime.now(UTC)
     now = now or (lambda: datetime.now(UTC))
@@ -188,13 +189,13 @@ def load_air_quality(
         resumed = finish_interrupted(pipeline)
         rows = new_hours = 0
         requests_before = client.requests_sent
-        for place in places:
-            hours_before = _hours_held(pipeline, place.name)
+        for package in in_packages(places):
+            hours_before = sum(_hours_held(pipeline, place.name) for place in package)
             run_or_explain(
-                pipeline, open_meteo_source([place], client, plan, now, progress), (OpenMeteoError,)
+                pipeline, open_meteo_source(package, client, plan, now, progress), (OpenMeteoError,)
             )
             rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
-            new_hours += _hours_held(pipeline, place.name) - hours_before
+            new_hours += sum(_hours_held(pipeline, place.name) for place in package) - hours_before
     return IngestResult(
         places=len(places),
         requests=client.requests_sent - requests_before,

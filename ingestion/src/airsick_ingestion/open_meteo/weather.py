@@ -24,6 +24,7 @@ import pyarrow as pa
 from airsick_ingestion.lake import (
     S3Access,
     finish_interrupted,
+    in_packages,
     make_pipeline,
     pipeline_lock,
     run_or_explain,
@@ -183,8 +184,8 @@ def load_weather(
 ) -> WeatherResult:
     """Fetch what is new of each place's weather and append it to ``<lake>/raw/weather``.
 
-    One load package per place, like the air: a failure keeps what earlier places loaded,
-    and a rerun completes an interrupted package before fetching anything new.
+    Ten places to a load package, like the air: a failure keeps what earlier packages
+    loaded, and a rerun completes an interrupted package before fetching anything new.
     """
     started = datetime.now(UTC)
     now = now or (lambda: datetime.now(UTC))
@@ -194,8 +195,8 @@ def load_weather(
         resumed = finish_interrupted(pipeline)
         rows = 0
         before = archive.requests_sent + forecast.requests_sent
-        for place in places:
-            source = weather_source([place], archive, forecast, WeatherPlan(plan), now, progress)
+        for package in in_packages(places):
+            source = weather_source(package, archive, forecast, WeatherPlan(plan), now, progress)
             run_or_explain(pipeline, source, (OpenMeteoError,))
             rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
     return WeatherResult(

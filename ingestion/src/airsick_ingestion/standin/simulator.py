@@ -220,7 +220,12 @@ def smooth_noise(seed: np.uint64, hours: np.ndarray, spacing: int) -> np.ndarray
     knot = np.floor_divide(hours, spacing)
     frac = (hours - knot * spacing) / spacing
     weight = frac * frac * (3.0 - 2.0 * frac)
-    left, right = normal(seed, knot), normal(seed, knot + 1)
+    if not knot.size:
+        return np.zeros(0)
+    # One draw per knot (not per hour): the same numbers, `spacing` times fewer draws.
+    first = int(knot.min())
+    knots = normal(seed, np.arange(first, int(knot.max()) + 2))
+    left, right = knots[knot - first], knots[knot - first + 1]
     # Rescale so the variance is one between knots as well as on them.
     return (left * (1 - weight) + right * weight) / np.sqrt((1 - weight) ** 2 + weight**2)
 
