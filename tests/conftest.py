@@ -33,10 +33,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = Path(str(item.fspath)).relative_to(REPO / "tests").parts
         if parts[0] in ("integration", "data", "browser"):
             item.add_marker(getattr(pytest.mark, parts[0]))
-        # Under pytest-xdist (`make test`) a module's tests stay on one worker and share its
-        # fixtures, unless they are marked `parallel` (each builds a home of its own).
-        if not item.get_closest_marker("parallel"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(autouse=True)

@@ -156,6 +156,12 @@ def test_transform_before_ingest_says_what_to_run():
     assert "run `airsick ingest` first" in result.output
 
 
+def test_train_before_anything_is_built_says_what_to_run():
+    result = airsick("train")
+    assert result.exit_code == 1
+    assert "run `airsick transform` first" in " ".join(result.output.split())
+
+
 def test_the_app_will_not_listen_beyond_loopback_without_a_password():
     result = airsick("app", "--host", "0.0.0.0")
     assert result.exit_code == 1

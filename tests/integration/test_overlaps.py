@@ -22,8 +22,7 @@ from airsick_orchestration.settings import Settings
 from tests.conftest import airsick_command, process_environment
 from tests.helpers import read_raw
 
-# Every case builds a home of its own: they may run on different workers.
-pytestmark = [pytest.mark.integration, pytest.mark.parallel]
+pytestmark = pytest.mark.integration
 
 # What the daily run logs (with --verbose) as each stage begins.
 STAGES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from airsick_lakehouse import Lakehouse, connect
@@ -54,6 +55,9 @@ def content_hash(frame: pd.DataFrame) -> str:
 
 def read_table(lakehouse: Lakehouse, table: str, person: str) -> tuple[pd.DataFrame, int]:
     """Read one mart for ``person`` at the catalog's latest snapshot; return it and the id."""
+    catalog = lakehouse.catalog.removeprefix("sqlite:")
+    if lakehouse.catalog.startswith("sqlite:") and not Path(catalog).exists():
+        raise DatasetError(f"Nothing is built in {catalog} yet; run `airsick transform` first.")
     with connect(lakehouse) as con:
         snapshot = con.execute("select max(snapshot_id) from lake.snapshots()").fetchone()[0]
         try:
