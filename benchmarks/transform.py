@@ -36,10 +36,9 @@ def prepare(n_places: int) -> Settings:
     return settings
 
 
-def bare_sql(settings: Settings) -> tuple[float, float]:
+def bare_sql(settings: Settings, manifest: dict) -> tuple[float, float]:
     """Run dbt's compiled SQL in one DuckDB process: the models in dependency order, then the
     data tests; return the seconds of the models alone and of models and tests."""
-    manifest = json.loads((settings.dbt_dir / "target" / "manifest.json").read_text())
     # What the build ran: the hindcast waits for the first predictions.
     models = {
         k: v
@@ -90,6 +89,8 @@ def run(n_places: int) -> dict:
     started = time.perf_counter()
     summary = steps.transform(settings)
     build_s = time.perf_counter() - started
+    # The build's manifest has every test compiled (`dbt run` rewrites it without them).
+    manifest = json.loads((settings.dbt_dir / "target" / "manifest.json").read_text())
     started = time.perf_counter()
     result = runner.invoke(
         ["run", "--exclude", "tag:hindcast"],
@@ -100,7 +101,7 @@ def run(n_places: int) -> dict:
     )
     run_s = time.perf_counter() - started
     assert result.success
-    bare_s, bare_with_tests_s = bare_sql(settings)
+    bare_s, bare_with_tests_s = bare_sql(settings, manifest)
     return {
         "places": n_places,
         "feature_rows": summary.feature_rows,
