@@ -142,7 +142,7 @@ def demo_home(tmp_path_factory) -> dict:
     """
     home = tmp_path_factory.mktemp("demo-once") / "home"
     env = process_environment(home, AIRSICK_STANDIN_PORT="0")
-    outputs = []
+    outputs, errors = [], []
     # Both runs send the evening alert (threshold 0) to a webhook on loopback.
     with Receiver() as receiver:
         notify = {"AIRSICK_NOTIFY_URL": receiver.url, "AIRSICK_NOTIFY_THRESHOLD": "0"}
@@ -156,10 +156,12 @@ def demo_home(tmp_path_factory) -> dict:
             )
             assert run.returncode == 0, run.stdout + run.stderr
             outputs.append(run.stdout)
+            errors.append(run.stderr)
     return {
         "home": home,
         "env": env,
         "output": outputs[0],
         "again": outputs[1],
+        "errors": errors[0],
         "alerts": receiver.received,
     }

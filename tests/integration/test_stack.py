@@ -34,6 +34,10 @@ def test_demo_once_from_an_empty_home_then_again(demo_home):
         first,
     )
 
+    # The terminal shows airsick's lines, not its libraries' narration.
+    for noise in ("mlflow", "Successfully registered", "Created version", "Traceback"):
+        assert noise not in first + demo_home["errors"], noise
+
     again = demo_home["again"]  # run straight after the first, before any test used the home
     assert "Diary: 0 new entries" in again
     assert "(0 new hours)" in again

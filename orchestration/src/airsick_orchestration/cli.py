@@ -97,6 +97,9 @@ def main_callback(
         handler.setLevel(level)
     if not verbose:
         # MLflow narrates every step at INFO and WARNING; the summary says what matters.
+        # It sets its loggers up when first imported, which the commands do later: say so
+        # in its own variable too.
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
         logging.getLogger("mlflow").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", module="mlflow")
         # Raised where a model's class is rebuilt on load; our signature is explicit.
