@@ -43,7 +43,7 @@ def _today(env: dict[str, str]) -> date:
         [
             sys.executable,
             "-c",
-            "from airsick_orchestration.settings import Settings as S;print(S().today())",
+            "from airsick_core.settings import Settings as S;print(S().today())",
         ],
         env=env,
         capture_output=True,
@@ -87,8 +87,8 @@ def daily_runs() -> tuple[dict[str, Measured], Path]:
 def dbt_in_the_flow(home: Path) -> tuple[float, float]:
     """The transform flow and the same build as bare steps, alternately, best of two each."""
     os.environ.update(_environment(home) | {"PREFECT_LOGGING_LEVEL": "WARNING"})
+    from airsick_core.settings import Settings
     from airsick_orchestration import flows, steps
-    from airsick_orchestration.settings import Settings
     from prefect import flow
 
     os.environ.update(Settings().prefect_environment())

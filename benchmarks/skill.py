@@ -78,7 +78,7 @@ def _plot(rows) -> plt.Figure:
 
 def _log(rows, figure) -> str:
     import mlflow
-    from airsick_orchestration.settings import Settings
+    from airsick_core.settings import Settings
 
     settings = Settings()
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)

@@ -12,10 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
+import airsick_lakehouse
 import duckdb
-from airsick_lakehouse.lakehouse import Lakehouse, connect
+from airsick_core.settings import Settings
+from airsick_lakehouse import Lakehouse, connect
 from airsick_orchestration import steps
-from airsick_orchestration.settings import Settings
 from airsick_transform import runner
 
 
@@ -66,7 +67,7 @@ def bare_sql(settings: Settings, manifest: dict) -> tuple[float, float]:
     ]
     scratch = Path(tempfile.mkdtemp(prefix="airsick-bare-"))
     bare = Lakehouse(settings.lake, f"sqlite:{scratch / 'catalog.sqlite'}")
-    bare.prepare()
+    airsick_lakehouse.prepare(bare)
     started = time.perf_counter()
     with connect(bare, read_only=False) as con:
         assert isinstance(con, duckdb.DuckDBPyConnection)

@@ -25,8 +25,8 @@ SHARED = REPO.parent / "shared" / "data" / "open-meteo"
 
 
 def _demo(home: Path):
+    from airsick_core.settings import Settings
     from airsick_orchestration import steps
-    from airsick_orchestration.settings import Settings
 
     settings = Settings(home=home, standin_port=0)
     with steps.standin_serving(settings) as pointed:

@@ -99,8 +99,8 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def demo_settings(tmp_path_factory):
     """A home with the demo persona's diary and three years of air quality, not yet built."""
+    from airsick_core.settings import Settings
     from airsick_orchestration import steps
-    from airsick_orchestration.settings import Settings
 
     home = tmp_path_factory.mktemp("demo-home")
     settings = Settings(home=home, standin_port=0)

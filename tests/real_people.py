@@ -19,8 +19,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from airsick_core import names
+from airsick_core.places import Place
 from airsick_ingestion.diary import persona
-from airsick_ingestion.places import Place
 from airsick_ingestion.standin.replay import Recording, Replay, load_csv_recording, load_recording
 from airsick_ingestion.standin.server import StandIn
 from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -134,8 +135,8 @@ def run_person(
     settings_overrides: dict | None = None,
 ) -> tuple[Outcome, dict]:
     """Run the pipeline for one series and diary shape; return the outcome and the steps' news."""
+    from airsick_core.settings import Settings
     from airsick_orchestration import steps
-    from airsick_orchestration.settings import Settings
 
     series = SERIES[name]
     rec = recording(shared, series)
@@ -199,5 +200,5 @@ def _champion_kind(settings) -> str:
 
     ref = registry.champion(settings.tracking_uri)
     client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
-    version = client.get_model_version(registry.MODEL_NAME, ref.version)
+    version = client.get_model_version(names.MODEL_NAME, ref.version)
     return json.loads(version.tags["recipe"])["kind"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from airsick_orchestration.settings import Settings
+from airsick_core.settings import Settings
 
 from tests.conftest import ARTIFACTS, airsick_command, free_port
 
@@ -104,8 +104,8 @@ def screenshot(page, name: str) -> Path:
 
 
 def test_the_app_shows_the_model_servers_prediction_at_both_widths(running, browser):
+    from airsick_core.settings import Settings
     from airsick_lakehouse import connect
-    from airsick_orchestration.settings import Settings
     from airsick_serving.client import AirsickClient
 
     settings = Settings(home=running["env"]["AIRSICK_HOME"])

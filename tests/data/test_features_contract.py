@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from airsick_lakehouse.lakehouse import connect
+from airsick_lakehouse import connect
 
 from tests.helpers import read_raw
 

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pyarrow.compute as pc
 import pytest
+from airsick_core.places import Place
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget
 from airsick_ingestion.open_meteo.source import FetchPlan, load_air_quality
-from airsick_ingestion.places import Place
 from airsick_ingestion.standin.calibration import compare
 from airsick_ingestion.standin.replay import Replay
 from airsick_ingestion.standin.server import StandIn

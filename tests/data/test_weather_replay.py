@@ -9,9 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from airsick_core.settings import Settings
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
-from airsick_orchestration.settings import Settings
 
 from tests.real_people import SERIES, Replay, StandIn, local_days, recording
 

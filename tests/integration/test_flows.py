@@ -6,8 +6,8 @@ import asyncio
 import shutil
 
 import pytest
+from airsick_core.settings import Settings
 from airsick_ingestion.standin.server import StandIn
-from airsick_orchestration.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pyarrow.compute as pc
 import pytest
 import requests
+from airsick_core.places import Place
 from airsick_ingestion.lake import make_pipeline
 from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
@@ -26,7 +27,6 @@ from airsick_ingestion.open_meteo.client import (
 )
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES
 from airsick_ingestion.open_meteo.source import FetchPlan, load_air_quality, open_meteo_source
-from airsick_ingestion.places import Place
 
 from tests.conftest import NOW
 from tests.helpers import read_raw
@@ -209,7 +209,7 @@ def test_a_process_killed_mid_ingest_loses_and_doubles_nothing(standin, tmp_path
 
 def test_the_same_against_s3_on_moto(standin, tmp_path, moto_s3):
     import s3fs
-    from airsick_ingestion.lake import S3Access
+    from airsick_core.lake import S3Access
 
     access = S3Access(moto_s3["AWS_ENDPOINT_URL"], "testing", "testing")
     lake = f"s3://lake/{tmp_path.name}"

@@ -70,8 +70,8 @@ def test_day_zero_gets_a_prior_answer_and_a_report_of_what_was_skipped(new_perso
 
 
 def test_day_zero_through_the_model_server(new_person):
+    from airsick_core.settings import Settings
     from airsick_lakehouse import connect
-    from airsick_orchestration.settings import Settings
     from airsick_serving.client import AirsickClient
 
     from tests.integration.test_serving import start_server, stop, wait_for

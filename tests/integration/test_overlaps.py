@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import duckdb
 import mlflow
 import pytest
-from airsick_orchestration.settings import Settings
+from airsick_core.settings import Settings
 
 from tests.conftest import airsick_command, process_environment
 from tests.helpers import read_raw

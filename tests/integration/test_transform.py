@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import requests
-from airsick_lakehouse.lakehouse import connect, maintain, snapshots
+from airsick_core.settings import Settings
+from airsick_lakehouse import connect, maintain, snapshots
 from airsick_orchestration import steps
-from airsick_orchestration.settings import Settings
 from airsick_transform.docs import DocsServer
 from airsick_transform.runner import TransformError, build
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import mlflow
 import pytest
+from airsick_core.settings import Settings
 from airsick_orchestration import steps
 from airsick_orchestration.cli import app
-from airsick_orchestration.settings import Settings
 from typer.testing import CliRunner
 
 from tests.helpers import read_raw

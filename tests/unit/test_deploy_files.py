@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from airsick_orchestration.settings import Settings
+from airsick_core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "compose.yml"

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import requests
+from airsick_core.places import Place
 from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
     OpenMeteoRequestError,
@@ -22,7 +23,6 @@ from airsick_ingestion.open_meteo.client import (
     validate_body,
 )
 from airsick_ingestion.open_meteo.constants import request_weight
-from airsick_ingestion.places import Place
 
 PLACE = Place("home", 40.4168, -3.7038, "Europe/Madrid")
 

@@ -1,5 +1,5 @@
 import pytest
-from airsick_ingestion.places import Place, PlaceError, parse_place, parse_places
+from airsick_core.places import Place, PlaceError, parse_place, parse_places
 
 
 def test_parse_place_with_and_without_timezone():

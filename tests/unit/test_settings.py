@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
-from airsick_orchestration.settings import Settings
+from airsick_core.settings import Settings
 from pydantic import ValidationError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime gradient boosting uses)
+from airsick_core.settings import Settings
 from airsick_orchestration import steps
-from airsick_orchestration.settings import Settings
 from airsick_training import train as training
 from threadpoolctl import threadpool_info
 

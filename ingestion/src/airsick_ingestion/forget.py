@@ -15,12 +15,11 @@ import dlt
 import fsspec
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from airsick_core.lake import S3Access, is_remote, raw_path
+from airsick_core.names import PERSONAL_TABLES
 
 from airsick_ingestion.diary.source import PIPELINE_NAME, TABLE_NAME
-from airsick_ingestion.lake import S3Access, is_remote, make_pipeline, pipeline_lock
-
-# The raw tables that hold a person's own data (the air belongs to no one).
-PERSONAL_TABLES = ("diary", "predictions", "persona_truth")
+from airsick_ingestion.lake import make_pipeline, pipeline_lock
 
 
 def _filesystem(lake_url: str, s3: S3Access | None):
@@ -41,7 +40,7 @@ def forget_raw(lake_url: str, person: str, s3: S3Access | None = None) -> dict[s
     fs, root = _filesystem(lake_url, s3)
     removed: dict[str, int] = {}
     for table in PERSONAL_TABLES:
-        for path in sorted(fs.glob(f"{root}/raw/{table}/*.parquet")):
+        for path in sorted(fs.glob(f"{raw_path(root, table)}/*.parquet")):
             with fs.open(path, "rb") as handle:
                 rows = pq.read_table(handle)
             if "person" not in rows.column_names:

@@ -1,4 +1,7 @@
-"""Where raw data lands: the dlt filesystem destination over a folder or an S3 bucket."""
+"""Where raw data lands: the dlt filesystem destination over a folder or an S3 bucket.
+
+The dataset is the raw zone (``airsick_core.lake``): dlt writes ``<lake>/raw/<table>``.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +9,15 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
+from airsick_core.lake import RAW_ZONE, S3Access, is_remote
+from airsick_core.places import Place
 from dlt.common.configuration.specs import AwsCredentials
 from dlt.common.destination import Destination
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from airsick_ingestion.places import Place
-
-RAW_DATASET = "raw"
 # Places per load package: a failure keeps what earlier packages loaded, and each package
 # costs dlt's bookkeeping (state, normalize, load) once, not once per place.
 PLACES_PER_PACKAGE = 10
@@ -26,20 +27,6 @@ def in_packages(places: Sequence[Place]) -> Iterator[list[Place]]:
     """The places, PLACES_PER_PACKAGE at a time, in order."""
     for start in range(0, len(places), PLACES_PER_PACKAGE):
         yield list(places[start : start + PLACES_PER_PACKAGE])
-
-
-@dataclass(frozen=True)
-class S3Access:
-    """How to reach an S3-compatible store (MinIO when deployed, moto in tests)."""
-
-    endpoint_url: str | None = None
-    access_key_id: str | None = None
-    secret_access_key: str | None = None
-    region: str = "us-east-1"
-
-
-def is_remote(lake_url: str) -> bool:
-    return lake_url.startswith(("s3://", "s3a://"))
 
 
 def lake_destination(lake_url: str, s3: S3Access | None = None) -> Destination:
@@ -71,7 +58,7 @@ def make_pipeline(
     return dlt.pipeline(
         pipeline_name=name,
         destination=lake_destination(lake_url, s3),
-        dataset_name=RAW_DATASET,
+        dataset_name=RAW_ZONE,
         pipelines_dir=str(pipelines_dir),
     )
 

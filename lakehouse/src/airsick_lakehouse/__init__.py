@@ -1,16 +1,29 @@
 """The lakehouse, shared by every component that reads or builds it: DuckDB, DuckLake, S3.
 
 A small library with no dbt, dlt or Prefect in it, so that the model server and the app
-can read the lakehouse without carrying the build tools.
+can read the lakehouse without carrying the build tools. Where the lakehouse is (the
+``Lakehouse`` description) is ``airsick_core.lake``'s; this opens it.
 """
 
+from airsick_core.lake import Lakehouse
+
 from airsick_lakehouse.lakehouse import (
-    Lakehouse,
     connect,
     count_rows,
     data_report,
+    has_raw,
     maintain,
+    prepare,
     snapshots,
 )
 
-__all__ = ["Lakehouse", "connect", "count_rows", "data_report", "maintain", "snapshots"]
+__all__ = [
+    "Lakehouse",
+    "connect",
+    "count_rows",
+    "data_report",
+    "has_raw",
+    "maintain",
+    "prepare",
+    "snapshots",
+]

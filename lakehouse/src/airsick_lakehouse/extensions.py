@@ -12,11 +12,6 @@ REQUIRED = ("ducklake", "sqlite_scanner", "httpfs", "postgres_scanner")
 _PACKAGE_NAME = {"sqlite_scanner": "sqlite", "postgres_scanner": "postgres"}
 
 
-def default_directory() -> Path:
-    """DuckDB's own default, resolved without relying on $HOME being set."""
-    return Path.home() / ".duckdb" / "extensions"
-
-
 def ensure_extensions(directory: Path, names: tuple[str, ...] = REQUIRED) -> list[str]:
     """Install into ``directory`` the extensions it lacks; return the ones installed now."""
     directory.mkdir(parents=True, exist_ok=True)

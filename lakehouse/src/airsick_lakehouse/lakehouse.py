@@ -4,104 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import duckdb
+from airsick_core import names
+from airsick_core.lake import Lakehouse
 
-from airsick_lakehouse.extensions import default_directory, ensure_extensions
+from airsick_lakehouse.extensions import ensure_extensions
 
 ALIAS = "lake"
-# The raw zone: one folder of Parquet files per table under the lake's root.
-RAW_ZONE = "raw"
 
 
-@dataclass(frozen=True)
-class Lakehouse:
-    """Where everything dbt builds lives, and how to reach the raw zone beside it.
+def prepare(lakehouse: Lakehouse) -> None:
+    """Install the extensions and make the local folders the catalog and data need."""
+    ensure_extensions(lakehouse.extension_dir)
+    if lakehouse.catalog.startswith("sqlite:"):
+        Path(lakehouse.catalog.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
+    if not lakehouse.on_s3:
+        Path(lakehouse.data_path).mkdir(parents=True, exist_ok=True)
 
-    Args:
-        lake_url: root of the lake, a folder or ``s3://bucket/prefix``; raw is under ``raw/``.
-        catalog: DuckLake catalog, ``sqlite:<file>`` or ``postgres:<libpq connection string>``.
-        s3_endpoint_url, s3_key_id, s3_secret, s3_region: S3 access when the lake is on S3.
-        extension_dir: where DuckDB finds its extensions (installed there from PyPI).
-    """
 
-    lake_url: str
-    catalog: str
-    s3_endpoint_url: str | None = None
-    s3_key_id: str | None = None
-    s3_secret: str | None = None
-    s3_region: str = "us-east-1"
-    extension_dir: Path = field(default_factory=default_directory)
-
-    @property
-    def on_s3(self) -> bool:
-        return self.lake_url.startswith("s3://")
-
-    @property
-    def data_path(self) -> str:
-        return f"{self.lake_url.rstrip('/')}/warehouse/"
-
-    def raw(self, table: str) -> str:
-        """The raw zone's folder of ``table`` (dlt writes it, dbt and the readers read it)."""
-        return f"{self.lake_url.rstrip('/')}/{RAW_ZONE}/{table}"
-
-    def raw_files(self, table: str) -> str:
-        """The glob of ``table``'s Parquet files in the raw zone, as ``read_parquet`` takes it."""
-        return f"{self.raw(table)}/*.parquet"
-
-    def has_raw(self, table: str) -> bool:
-        """Whether the raw zone holds any file of ``table`` yet."""
-        if not self.on_s3:
-            return any(Path(self.raw(table)).glob("*.parquet"))
-        return has_files(self, f"{RAW_ZONE}/{table}/*.parquet")
-
-    @property
-    def dbt_target(self) -> str:
-        if self.catalog.startswith("postgres:"):
-            return "deployed"
-        return "s3" if self.on_s3 else "local"
-
-    def prepare(self) -> None:
-        """Install the extensions and make the local folders the catalog and data need."""
-        ensure_extensions(self.extension_dir)
-        if self.catalog.startswith("sqlite:"):
-            Path(self.catalog.removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
-        if not self.on_s3:
-            Path(self.data_path).mkdir(parents=True, exist_ok=True)
-
-    def dbt_environment(self) -> dict[str, str]:
-        """Return the variables ``transform/dbt/profiles.yml`` reads."""
-        env = {
-            "AIRSICK_RAW": self.raw("").rstrip("/"),
-            "AIRSICK_DUCKLAKE_CATALOG": self.catalog,
-            "AIRSICK_DUCKLAKE_DATA_PATH": self.data_path,
-            "AIRSICK_DBT_TARGET": self.dbt_target,
-            "AIRSICK_DUCKDB_EXTENSION_DIR": str(self.extension_dir),
-        }
-        if self.on_s3:
-            endpoint = urlsplit(self.s3_endpoint_url or "https://s3.amazonaws.com")
-            env |= {
-                "AIRSICK_S3_ENDPOINT": endpoint.netloc,
-                "AIRSICK_S3_USE_SSL": "true" if endpoint.scheme == "https" else "false",
-                "AWS_ACCESS_KEY_ID": self.s3_key_id or "",
-                "AWS_SECRET_ACCESS_KEY": self.s3_secret or "",
-                "AWS_REGION": self.s3_region,
-            }
-        return env
-
-    def s3_secret_sql(self) -> str | None:
-        if not self.on_s3:
-            return None
-        endpoint = urlsplit(self.s3_endpoint_url or "https://s3.amazonaws.com")
-        return (
-            "CREATE OR REPLACE SECRET airsick_s3 (TYPE s3, KEY_ID $key, SECRET $secret, "
-            f"REGION $region, ENDPOINT '{endpoint.netloc}', URL_STYLE 'path', "
-            f"USE_SSL {'true' if endpoint.scheme == 'https' else 'false'})"
-        )
+def has_raw(lakehouse: Lakehouse, table: str) -> bool:
+    """Whether the raw zone holds any file of ``table`` yet."""
+    if not lakehouse.on_s3:
+        return any(Path(lakehouse.raw(table)).glob("*.parquet"))
+    with connect(lakehouse, attach=False) as con:
+        found = con.execute("select count(*) from glob(?)", [lakehouse.raw_files(table)])
+        return found.fetchone()[0] > 0
 
 
 @contextmanager
@@ -115,7 +45,7 @@ def connect(
     A reader never takes a lock a build needs: the SQLite catalog runs in WAL mode and
     DuckLake reads a consistent snapshot.
     """
-    lakehouse.prepare()
+    prepare(lakehouse)
     con = duckdb.connect(config={"extension_directory": str(lakehouse.extension_dir)})
     try:
         secret = lakehouse.s3_secret_sql()
@@ -146,15 +76,6 @@ def connect(
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def has_files(lakehouse: Lakehouse, pattern: str) -> bool:
-    """Return whether any file in the lake matches ``pattern`` (relative to the lake root)."""
-    with connect(lakehouse, attach=False) as con:
-        found = con.execute(
-            "select count(*) from glob(?)", [f"{lakehouse.lake_url.rstrip('/')}/{pattern}"]
-        ).fetchone()[0]
-    return found > 0
 
 
 def count_rows(lakehouse: Lakehouse, table: str) -> int:
@@ -199,15 +120,15 @@ def data_report(lakehouse: Lakehouse, person: str) -> list[str]:
     with connect(lakehouse) as con:
         quarantined = con.execute(
             "select count(*), string_agg(distinct variable, ', ' order by variable) "
-            "from lake.intermediate.int_quarantined_values"
+            f"from {ALIAS}.{names.QUARANTINED}"
         ).fetchone()
         days = con.execute(
-            """
+            f"""
             select place, count(*) as days,
                    count(*) filter (where not has_enough_data) as thin,
                    count(pm2_5_mean) as with_pm2_5, count(pollen_total) as with_pollen,
                    count(sick_next_day) as labelled
-            from lake.marts.fct_daily_features where person = ?
+            from {ALIAS}.{names.FEATURES} where person = ?
             group by place order by place
             """,
             [person],

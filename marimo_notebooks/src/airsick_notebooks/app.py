@@ -10,9 +10,9 @@ with app.setup:
     import altair as alt
     import marimo as mo
     import pandas as pd
+    from airsick_core.settings import Settings
     from airsick_ingestion.diary.events import SEVERITIES, SYMPTOMS, DiaryError
     from airsick_orchestration import steps
-    from airsick_orchestration.settings import Settings
     from airsick_serving.client import AirsickClient, ServingError
     from airsick_serving.words import chance, personal
     from airsick_serving.words import reasons as reasons_in_words

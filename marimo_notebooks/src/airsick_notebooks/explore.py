@@ -8,7 +8,7 @@ with app.setup:
     import marimo as mo
     import numpy as np
     import pandas as pd
-    from airsick_orchestration.settings import Settings
+    from airsick_core.settings import Settings
 
     from airsick_notebooks import lake
 

@@ -10,34 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pandas as pd
-from airsick_lakehouse import Lakehouse, connect
+from airsick_core import names
+from airsick_core.names import FACTOR_NAMES, POLLENS, WEATHER_VARIABLES
+from airsick_lakehouse import Lakehouse, connect, has_raw
 
 # The hourly variables the forecast chart shows, under the names the model's reasons use.
 FORECAST_VARIABLES = {
-    "pm2_5": "PM2.5",
-    "pm10": "PM10",
-    "nitrogen_dioxide": "nitrogen dioxide",
-    "ozone": "ozone",
-    "sulphur_dioxide": "sulphur dioxide",
-    "dust": "dust",
-    "uv_index": "UV",
-    "pollen": "pollen",
+    name: label for name, label in FACTOR_NAMES.items() if name not in WEATHER_VARIABLES
 }
-# The hourly weather the forecast chart shows, under the names the model's reasons use.
-WEATHER_VARIABLES = {
-    "temperature_2m": "temperature",
-    "relative_humidity_2m": "humidity",
-    "precipitation": "rain",
-    "wind_speed_10m": "wind",
-}
-POLLEN_COLUMNS = (
-    "alder_pollen",
-    "birch_pollen",
-    "grass_pollen",
-    "mugwort_pollen",
-    "olive_pollen",
-    "ragweed_pollen",
-)
+WEATHER_LABELS = {name: FACTOR_NAMES[name] for name in WEATHER_VARIABLES}
 
 
 class Unavailable(RuntimeError):
@@ -60,7 +41,7 @@ def forecast(lakehouse: Lakehouse, since: datetime | None = None) -> pd.DataFram
     """Hourly air quality and weather from ``since`` (default: 6 hours ago) on, in long
     form: place, hour (local time), variable (reason name), value."""
     since = since or datetime.now(UTC) - timedelta(hours=6)
-    pollen = " + ".join(f"coalesce({c}, 0)" for c in POLLEN_COLUMNS)
+    pollen = " + ".join(f"coalesce({c}, 0)" for c in POLLENS)
     columns = [c for c in FORECAST_VARIABLES if c != "pollen"]
     wide = _query(
         lakehouse,
@@ -86,16 +67,16 @@ def forecast(lakehouse: Lakehouse, since: datetime | None = None) -> pd.DataFram
         [since],
     )
     keys = ["place", "place_timezone", "hour_utc", "was_forecast"]
-    parts = [(wide, FORECAST_VARIABLES), (weather, WEATHER_VARIABLES)]
+    parts = [(wide, FORECAST_VARIABLES), (weather, WEATHER_LABELS)]
     long = pd.concat(
         [
-            frame.melt(id_vars=keys, value_vars=list(names), var_name="column", value_name="value")
-            for frame, names in parts
+            frame.melt(id_vars=keys, value_vars=list(labels), var_name="column", value_name="value")
+            for frame, labels in parts
             if not frame.empty
         ],
         ignore_index=True,
     )
-    long["variable"] = long["column"].map({**FORECAST_VARIABLES, **WEATHER_VARIABLES})
+    long["variable"] = long["column"].map(FACTOR_NAMES)
     long["hour"] = [
         ts.tz_convert(zone).tz_localize(None)
         for ts, zone in zip(long["hour_utc"], long["place_timezone"], strict=True)
@@ -107,7 +88,7 @@ def scoring_rows(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
     """The features of the days to score (tomorrow and the forecast days), per place."""
     return _query(
         lakehouse,
-        "select * from lake.marts.fct_scoring_features where person = ? order by place, local_date",
+        f"select * from lake.{names.SCORING} where person = ? order by place, local_date",
         [person],
     )
 
@@ -136,7 +117,7 @@ def stored_predictions(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
             partition by place, predicts_date order by scored_at desc) = 1
         order by place, predicts_date
         """,
-        [lakehouse.raw_files("predictions"), person],
+        [lakehouse.raw_files(names.PREDICTIONS), person],
         attach=False,
     )
 
@@ -155,7 +136,7 @@ def diary(lakehouse: Lakehouse, person: str, days: int = 30) -> pd.DataFrame:
         qualify row_number() over (partition by date order by recorded_at desc) = 1
         order by date desc
         """,
-        [lakehouse.raw_files("diary"), person, days],
+        [lakehouse.raw_files(names.DIARY), person, days],
         attach=False,
     )
 
@@ -165,7 +146,7 @@ def hindcast(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
     return _query(
         lakehouse,
         "select place, predicts_date, probability, model_version, was_sick, squared_error "
-        "from lake.hindcast.fct_hindcast where person = ? order by predicts_date",
+        f"from lake.{names.HINDCAST} where person = ? order by predicts_date",
         [person],
     )
 
@@ -174,7 +155,7 @@ def features(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
     """The labelled daily feature table (the training mart) of one person."""
     return _query(
         lakehouse,
-        "select * from lake.marts.fct_daily_features where person = ? order by place, local_date",
+        f"select * from lake.{names.FEATURES} where person = ? order by place, local_date",
         [person],
     )
 
@@ -216,13 +197,13 @@ def champions(tracking_uri: str, name: str = "airsick") -> pd.DataFrame:
 
 def logged_on(lakehouse: Lakehouse, person: str, day) -> bool:
     """Whether the diary has an entry for ``day`` (the app shows the risk after it)."""
-    if not lakehouse.has_raw("diary"):
+    if not has_raw(lakehouse, names.DIARY):
         return False
     found = _query(
         lakehouse,
         "select count(*) as n from read_parquet(?, union_by_name => true) "
         "where person = ? and date = ?",
-        [lakehouse.raw_files("diary"), person, day],
+        [lakehouse.raw_files(names.DIARY), person, day],
         attach=False,
     )
     return bool(len(found) and found["n"].iloc[0])

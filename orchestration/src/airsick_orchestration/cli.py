@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from airsick_core import names
+from airsick_core.places import Place, PlaceError, parse_place
+from airsick_core.settings import Settings
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
-from airsick_ingestion.places import Place, PlaceError, parse_place
 from airsick_serving.errors import ScoringError
 from airsick_serving.words import chance, personal, reasons
 from airsick_training.errors import DatasetError
@@ -29,7 +31,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from airsick_orchestration import locks, steps
-from airsick_orchestration.settings import Settings
 
 app = typer.Typer(
     name="airsick",
@@ -223,7 +224,7 @@ def transform(
     console.print(
         f"Built {summary.models} models and passed {summary.tests} data tests and "
         f"{summary.unit_tests} unit tests in {summary.seconds:.1f} s: "
-        f"{summary.feature_rows:,} rows in marts.fct_daily_features, "
+        f"{summary.feature_rows:,} rows in {names.FEATURES}, "
         f"{summary.scoring_rows:,} to score."
     )
 

@@ -7,12 +7,12 @@ or a person in the UI asks for one, and executes it in a subprocess with this en
 
 from __future__ import annotations
 
+from airsick_core.settings import Settings
 from prefect import serve as prefect_serve
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 from prefect.schedules import Cron
 
 from airsick_orchestration import flows
-from airsick_orchestration.settings import Settings
 
 TAGS = ["airsick"]
 

@@ -13,8 +13,10 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from airsick_ingestion.places import Place
-from airsick_lakehouse import connect
+from airsick_core import names
+from airsick_core.places import Place
+from airsick_core.settings import Settings
+from airsick_lakehouse import connect, has_raw
 from airsick_serving import registry
 from airsick_serving.words import chance, personal
 from airsick_serving.words import reasons as reasons_in_words
@@ -24,7 +26,6 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from airsick_orchestration import locks, steps
-from airsick_orchestration.settings import Settings
 
 IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
 # The retrain rule: a new model is trained when there is no champion, when at least this many
@@ -142,12 +143,9 @@ def retrain_decision(settings: Settings) -> tuple[bool, str]:
     if learnt_to == "none":
         # The population prior learnt from no day: the diary is what can change it, and
         # drift means nothing to a model that has seen no air of this person.
-        with connect(settings.lakehouse) as con:
-            labelled = con.execute(
-                "select count(distinct local_date) from lake.marts.fct_daily_features "
-                "where person = ? and sick_next_day is not null",
-                [settings.person],
-            ).fetchone()[0]
+        labelled = measure_drift(
+            settings.lakehouse, settings.person, date.min, settings.today()
+        ).new_labels
         if labelled >= RETRAIN_AFTER_NEW_LABELS:
             return True, f"the population prior answers and {labelled} days have a label"
         return False, (
@@ -251,14 +249,15 @@ def freshness(settings: Settings) -> list[str]:
     lakehouse = settings.lakehouse
     fetched = recorded = None
     with connect(lakehouse, attach=False) as con:
-        if lakehouse.has_raw("air_quality"):
+        if has_raw(lakehouse, names.AIR_QUALITY):
             fetched = con.execute(
-                "select max(fetched_at) from read_parquet(?)", [lakehouse.raw_files("air_quality")]
+                "select max(fetched_at) from read_parquet(?)",
+                [lakehouse.raw_files(names.AIR_QUALITY)],
             ).fetchone()[0]
-        if lakehouse.has_raw("diary"):
+        if has_raw(lakehouse, names.DIARY):
             recorded = con.execute(
                 "select max(date) from read_parquet(?) where person = ?",
-                [lakehouse.raw_files("diary"), settings.person],
+                [lakehouse.raw_files(names.DIARY), settings.person],
             ).fetchone()[0]
     if fetched is None or datetime.now(UTC) - fetched > timedelta(hours=STALE_AIR_HOURS):
         stale.append(f"air quality last fetched {fetched or 'never'}")

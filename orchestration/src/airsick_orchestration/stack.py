@@ -23,9 +23,9 @@ from typing import IO
 
 import honcho.manager
 import httpx
+from airsick_core.settings import Settings
 from honcho.printer import Message
 
-from airsick_orchestration.settings import Settings
 from airsick_orchestration.steps import PortTakenError, port_free
 
 HOST = "127.0.0.1"

@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+from airsick_core import names
+from airsick_core.places import Place
+from airsick_core.settings import Settings
 from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv, write_csv
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, RetryPolicy
 from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
-from airsick_ingestion.places import Place
-from airsick_lakehouse import connect
-from airsick_lakehouse.lakehouse import count_rows, maintain
+from airsick_lakehouse import connect, count_rows, has_raw, maintain
 from airsick_transform import runner
 
 from airsick_orchestration import locks
-from airsick_orchestration.settings import Settings
 
 if TYPE_CHECKING:  # the heavy components are imported by the steps that use them
     from airsick_ingestion.diary.source import DiaryResult
@@ -153,14 +153,14 @@ def export_diary(settings: Settings, path: Path) -> int:
     import pandas as pd
 
     rows = []
-    if settings.lakehouse.has_raw("diary"):
+    if has_raw(settings.lakehouse, names.DIARY):
         with connect(settings.lakehouse, attach=False) as con:
             rows = (
                 con.execute(
                     "select * from read_parquet(?, union_by_name = true) where person = ? "
                     "qualify row_number() over (partition by date order by recorded_at desc) = 1 "
                     "order by date",
-                    [settings.lakehouse.raw_files("diary"), settings.person],
+                    [settings.lakehouse.raw_files(names.DIARY), settings.person],
                 )
                 .df()
                 .to_dict("records")
@@ -318,10 +318,10 @@ def predict(settings: Settings, progress: Callable[[str], None] | None = None) -
 
 
 def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
+    """Send the evening alert when tomorrow's chance reaches the person's threshold, once."""
     from airsick_serving import notify
 
-    """Send the evening alert when tomorrow's chance reaches the person's threshold, once."""
-    if not settings.notify_url:
+    if not settings.notify_target:
         return notify.Delivery("off", "set AIRSICK_NOTIFY_URL to receive the evening alert")
     message = notify.alert_message(tomorrow, settings.notify_threshold)
     if message is None:
@@ -331,7 +331,7 @@ def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
     day = min(date.fromisoformat(str(r["date"])) for r in tomorrow)
     title, body = message
     return notify.send_once(
-        settings.notify_url,
+        settings.notify_target,
         notify.Ledger(settings.notifications_dir),
         person=settings.person,
         kind=notify.ALERT,
@@ -344,29 +344,29 @@ def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
 def logged_today(settings: Settings) -> bool:
     """Whether the diary has an entry for today (the person's today)."""
     lakehouse = settings.lakehouse
-    if not lakehouse.has_raw("diary"):
+    if not has_raw(lakehouse, names.DIARY):
         return False
     with connect(lakehouse, attach=False) as con:
         found = con.execute(
             "select count(*) from read_parquet(?, union_by_name = true) "
             "where person = ? and date = ?",
-            [lakehouse.raw_files("diary"), settings.person, settings.today()],
+            [lakehouse.raw_files(names.DIARY), settings.person, settings.today()],
         ).fetchone()[0]
     return found > 0
 
 
 def remind(settings: Settings) -> notify.Delivery:
+    """Send the diary reminder if today is not logged yet, once a day."""
     from airsick_serving import notify
 
-    """Send the diary reminder if today is not logged yet, once a day."""
     today = settings.today()
-    if not settings.notify_url:
+    if not settings.notify_target:
         return notify.Delivery("off", "set AIRSICK_NOTIFY_URL to receive the diary reminder")
     if logged_today(settings):
         return notify.Delivery("not due", f"{today} is already in the diary")
     title, body = notify.reminder_message(today)
     return notify.send_once(
-        settings.notify_url,
+        settings.notify_target,
         notify.Ledger(settings.notifications_dir),
         person=settings.person,
         kind=notify.REMINDER,
@@ -408,7 +408,7 @@ def wait_for_http(url: str, timeout: float = 60) -> bool:
 def built(settings: Settings) -> bool:
     """Whether the lakehouse has its feature table (the stack has something to show)."""
     try:
-        return count_rows(settings.lakehouse, "marts.fct_daily_features") > 0
+        return count_rows(settings.lakehouse, names.FEATURES) > 0
     except Exception:  # no catalog yet, or no such table
         return False
 

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from airsick_core import names
 from airsick_lakehouse import Lakehouse, connect
 
 from airsick_serving import registry
 from airsick_serving.client import AirsickClient
 from airsick_serving.errors import ScoringError
-
-SCORING_TABLE = "marts.fct_scoring_features"
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ def read_scoring_rows(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
     with connect(lakehouse) as con:
         try:
             rows = con.execute(
-                f"select * from lake.{SCORING_TABLE} where person = ? order by place, local_date",
+                f"select * from lake.{names.SCORING} where person = ? order by place, local_date",
                 [person],
             ).df()
         except Exception as error:  # the mart is missing before the first build
@@ -71,7 +70,7 @@ def score(
         reasons = [json.dumps(a.reasons) for a in answers]
         evidence = [a.evidence_days for a in answers]
         version, via = answers[0].model_version, "server"
-        ref = registry.ModelRef(registry.MODEL_NAME, version, _run_id(tracking_uri, version))
+        ref = registry.ModelRef(names.MODEL_NAME, version, _run_id(tracking_uri, version))
         columns = client.inputs()
     else:
         ref = registry.champion(tracking_uri)
@@ -109,7 +108,7 @@ def _run_id(tracking_uri: str, version: str) -> str:
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    return client.get_model_version(registry.MODEL_NAME, version).run_id
+    return client.get_model_version(names.MODEL_NAME, version).run_id
 
 
 def _write(lakehouse: Lakehouse, predictions: pd.DataFrame, now: datetime) -> str:
@@ -117,7 +116,7 @@ def _write(lakehouse: Lakehouse, predictions: pd.DataFrame, now: datetime) -> st
         predictions[["place", "local_date", "model_version", "features"]].to_json().encode()
     ).hexdigest()[:12]
     name = f"{now.date().isoformat()}-v{predictions['model_version'].iloc[0]}-{key}.parquet"
-    folder = lakehouse.raw("predictions")
+    folder = lakehouse.raw(names.PREDICTIONS)
     if not lakehouse.on_s3:
         Path(folder).mkdir(parents=True, exist_ok=True)
     path = f"{folder}/{name}"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+from airsick_core import names
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -43,7 +44,7 @@ class Front:
 
     tracking_uri: str
     log_dir: Path
-    name: str = registry.MODEL_NAME
+    name: str = names.MODEL_NAME
     poll_seconds: float = 5.0
     current: Backend | None = None
     columns: list[str] = field(default_factory=list)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from airsick_core import names
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-
-MODEL_NAME = "airsick"
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class ModelRef:
         return f"models:/{self.name}/{self.version}"
 
 
-def champion(tracking_uri: str, name: str = MODEL_NAME) -> ModelRef | None:
+def champion(tracking_uri: str, name: str = names.MODEL_NAME) -> ModelRef | None:
     """Return the version that holds ``@champion``, or None while there is none."""
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     try:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from airsick_core import names
 from airsick_lakehouse import Lakehouse, connect
 
 from airsick_training.errors import DatasetError
 
-FEATURE_TABLE = "marts.fct_daily_features"
-SCORING_TABLE = "marts.fct_scoring_features"
 LABEL = "sick_next_day"
 
 
@@ -84,14 +83,14 @@ def load_dataset(lakehouse: Lakehouse, person: str, home: str | None = None) -> 
     each diary day is learnt once, with the air of ``home`` (the place the person lives);
     the other places are scored, not learnt from twice with the same label.
     """
-    frame, snapshot = read_table(lakehouse, FEATURE_TABLE, person)
+    frame, snapshot = read_table(lakehouse, names.FEATURES, person)
     if home is not None and (frame["place"] == home).any():
         frame = frame[frame["place"] == home]
     labelled = frame[frame[LABEL].notna()].reset_index(drop=True)
     return Dataset(
         frame=labelled,
-        source=f"{lakehouse.data_path}{FEATURE_TABLE.replace('.', '/')}",
-        table=FEATURE_TABLE,
+        source=f"{lakehouse.data_path}{names.FEATURES.replace('.', '/')}",
+        table=names.FEATURES,
         snapshot_id=snapshot,
         digest=content_hash(labelled),
     )
@@ -103,7 +102,7 @@ def load_oracle(lakehouse: Lakehouse, person: str) -> pd.DataFrame | None:
     The probability of being sick on ``date`` is what the oracle predicts for the feature
     row of the day before.
     """
-    pattern = lakehouse.raw_files("persona_truth")
+    pattern = lakehouse.raw_files(names.PERSONA_TRUTH)
     with connect(lakehouse, attach=False) as con:
         try:
             truth = con.execute(

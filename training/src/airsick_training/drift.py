@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from airsick_core import names
 from airsick_lakehouse import Lakehouse, connect
 
 DRIFT_THRESHOLD = 0.25  # PSI above this is drift (0.1-0.25 is the usual "moderate" band)
 DRIFT_MIN_DAYS = 7  # fewer new days than this are too few to measure
 RECENT_DAYS = 28
 SEASON_DAYS = 30
-FEATURES = "lake.marts.fct_daily_features"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def measure(lakehouse: Lakehouse, person: str, trained_until: date, today: date)
     """Compare the days after ``trained_until`` with the champion's days of the same season."""
     with connect(lakehouse) as con:
         rows = con.execute(
-            f"select local_date, pm2_5_mean, sick_next_day is not null from {FEATURES} "
+            f"select local_date, pm2_5_mean, sick_next_day is not null from lake.{names.FEATURES} "
             "where person = ? and local_date <= ? order by local_date",
             [person, today],
         ).fetchall()

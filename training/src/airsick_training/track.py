@@ -12,6 +12,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import sklearn
+from airsick_core.names import CHALLENGER, CHAMPION, MODEL_NAME
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature, infer_signature
@@ -22,8 +23,6 @@ from airsick_training.pyfunc import AirsickModel, input_schema, model_input
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "airsick"
-CHAMPION, CHALLENGER = "champion", "challenger"
 TRIGGERS_ARTIFACT = "triggers.json"
 BACKTEST_ARTIFACT = "backtest/predictions.json"
 

@@ -1,13 +1,13 @@
-{#- The air-quality variables, in one place, for the models that loop over them. -#}
+{#- The hourly variables, for the models that loop over them. They are named once, in
+    airsick_core.names, and reach dbt as the `airsick` var that `airsick transform` passes. -#}
 
 {% macro pollutants() -%}
-    {{ return(["pm10", "pm2_5", "carbon_monoxide", "nitrogen_dioxide", "sulphur_dioxide",
-               "ozone", "dust", "uv_index", "european_aqi", "us_aqi"]) }}
+    {#- The pollutants and the indices: every air variable but pollen. -#}
+    {{ return(var("airsick")["pollutants"] + var("airsick")["indices"]) }}
 {%- endmacro %}
 
 {% macro pollens() -%}
-    {{ return(["alder_pollen", "birch_pollen", "grass_pollen", "mugwort_pollen",
-               "olive_pollen", "ragweed_pollen"]) }}
+    {{ return(var("airsick")["pollens"]) }}
 {%- endmacro %}
 
 {#- WHO 2021 air-quality guideline levels (μg/m³) used to count hours above them. -#}
@@ -54,5 +54,5 @@
 
 {#- The hourly weather variables (docs/open-meteo-weather-api.md). -#}
 {% macro weather_variables() -%}
-    {{ return(["temperature_2m", "relative_humidity_2m", "precipitation", "wind_speed_10m"]) }}
+    {{ return(var("airsick")["weather"]) }}
 {%- endmacro %}

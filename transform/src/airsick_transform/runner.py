@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from airsick_lakehouse.lakehouse import Lakehouse, count_rows, data_report
+from airsick_core import names
+from airsick_lakehouse import Lakehouse, count_rows, data_report, has_raw, prepare
 
 # The dbt project: transform/dbt in a checkout; packaged inside the wheel (images).
 _PACKAGED = Path(__file__).resolve().parent / "dbt"
 PROJECT_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[2] / "dbt"
-FEATURES = "marts.fct_daily_features"
-SCORING = "marts.fct_scoring_features"
 
 
 class TransformError(RuntimeError):
@@ -92,7 +91,7 @@ def invoke(command: list[str], lakehouse: Lakehouse, state_dir: Path, variables:
     """Run one dbt command in this process; return dbt's result object."""
     from dbt.cli.main import dbtRunner
 
-    lakehouse.prepare()
+    prepare(lakehouse)
     state_dir.mkdir(parents=True, exist_ok=True)
     with environment(lakehouse.dbt_environment() | {"AIRSICK_TODAY": today.isoformat()}):
         return dbtRunner().invoke(dbt_args(command, lakehouse, state_dir, variables))
@@ -105,20 +104,21 @@ def check_raw(lakehouse: Lakehouse) -> None:
     """
     if lakehouse.on_s3:
         return  # listing S3 here would need credentials twice; dbt's error is clear enough
-    if not lakehouse.has_raw("air_quality"):
+    if not has_raw(lakehouse, names.AIR_QUALITY):
         raise TransformError(
-            f"No air quality in {lakehouse.raw('air_quality')}; run `airsick ingest` first."
+            f"No air quality in {lakehouse.raw(names.AIR_QUALITY)}; run `airsick ingest` first."
         )
 
 
 def build_vars(lakehouse: Lakehouse, person: str) -> dict:
-    """Return the dbt vars of a build: whose features, is there a diary and is there weather
-    (a home that loaded air before weather existed has none yet). Which day is today goes
-    in AIRSICK_TODAY (see ``invoke``): a var that changes daily would defeat partial parsing."""
-    return {
+    """Return the dbt vars of a build: the shared names (``airsick_core.names``), whose
+    features, is there a diary and is there weather (a home that loaded air before weather
+    existed has none yet). Which day is today goes in AIRSICK_TODAY (see ``invoke``): a var
+    that changes daily would defeat partial parsing."""
+    return names.dbt_vars() | {
         "person": person,
-        "diary_present": lakehouse.has_raw("diary"),
-        "weather_present": lakehouse.has_raw("weather"),
+        "diary_present": has_raw(lakehouse, names.DIARY),
+        "weather_present": has_raw(lakehouse, names.WEATHER),
     }
 
 
@@ -135,7 +135,7 @@ def build(
     started = time.perf_counter()
     variables = build_vars(lakehouse, person)
     command = ["build", *(["--select", *select] if select else [])]
-    if not lakehouse.has_raw("predictions"):
+    if not has_raw(lakehouse, names.PREDICTIONS):
         # The hindcast joins past predictions to outcomes: nothing to join before the first.
         command += ["--exclude", "tag:hindcast"]
     result = invoke(command, lakehouse, state_dir, variables, today)
@@ -156,8 +156,8 @@ def build(
         models=counts["model"],
         tests=counts["test"],
         unit_tests=counts["unit_test"],
-        feature_rows=count_rows(lakehouse, FEATURES),
-        scoring_rows=count_rows(lakehouse, SCORING),
+        feature_rows=count_rows(lakehouse, names.FEATURES),
+        scoring_rows=count_rows(lakehouse, names.SCORING),
         seconds=time.perf_counter() - started,
         warnings=warnings,
         notes=data_report(lakehouse, person) if select is None else [],

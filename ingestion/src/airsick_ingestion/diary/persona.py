@@ -27,9 +27,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from airsick_core.places import Place
 
 from airsick_ingestion.diary.events import DiaryEvent
-from airsick_ingestion.places import Place
 from airsick_ingestion.standin.simulator import Simulator, _seed, normal, uniform
 
 INTERCEPT = -1.7

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
+from airsick_core import names
+from airsick_core.lake import S3Access
 
 from airsick_ingestion.diary.events import DiaryEvent
 from airsick_ingestion.diary.persona import PersonaDay
-from airsick_ingestion.lake import S3Access, finish_interrupted, make_pipeline, pipeline_lock
+from airsick_ingestion.lake import finish_interrupted, make_pipeline, pipeline_lock
 
 PIPELINE_NAME = "airsick_diary"
-TABLE_NAME = "diary"
+TABLE_NAME = names.DIARY
 
 COLUMNS = {
     "event_id": {"data_type": "text", "nullable": False},
@@ -81,7 +83,7 @@ def append_events(
 
 
 TRUTH_PIPELINE_NAME = "airsick_persona"
-TRUTH_TABLE_NAME = "persona_truth"
+TRUTH_TABLE_NAME = names.PERSONA_TRUTH
 
 
 @dlt.resource(

@@ -22,9 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 import requests
+from airsick_core.places import Place
 
 from airsick_ingestion.open_meteo.constants import API_PATH, CALLS_PER_MINUTE, request_weight
-from airsick_ingestion.places import Place
 
 log = logging.getLogger(__name__)
 

@@ -5,28 +5,14 @@ Air quality: ``../shared/open-meteo-api.md``. Weather: ``docs/open-meteo-weather
 
 from __future__ import annotations
 
+from airsick_core.names import AIR_VARIABLES, INDICES, POLLENS, POLLUTANTS, WEATHER_VARIABLES
+
+__all__ = ["INDICES", "POLLENS", "POLLUTANTS", "WEATHER_VARIABLES"]
+
 API_PATH = "/v1/air-quality"
 
-# The hourly variables airsick loads for every place (issue: foundation and ingestion).
-POLLUTANTS = (
-    "pm10",
-    "pm2_5",
-    "carbon_monoxide",
-    "nitrogen_dioxide",
-    "sulphur_dioxide",
-    "ozone",
-    "dust",
-)
-INDICES = ("uv_index", "european_aqi", "us_aqi")
-POLLENS = (
-    "alder_pollen",
-    "birch_pollen",
-    "grass_pollen",
-    "mugwort_pollen",
-    "olive_pollen",
-    "ragweed_pollen",
-)
-HOURLY_VARIABLES = POLLUTANTS + INDICES + POLLENS
+# The hourly variables airsick loads for every place are named once, in airsick_core.names.
+HOURLY_VARIABLES = AIR_VARIABLES
 
 # Units as the API writes them (the μ is U+03BC, as in the API's JSON).
 UNITS = {
@@ -53,12 +39,6 @@ def request_weight(n_variables: int, n_days: int, n_places: int = 1) -> float:
 # from the forecast API, which looks back at most 92 days and ahead at most 16.
 ARCHIVE_PATH = "/v1/archive"
 FORECAST_PATH = "/v1/forecast"
-WEATHER_VARIABLES = (
-    "temperature_2m",
-    "relative_humidity_2m",
-    "precipitation",
-    "wind_speed_10m",
-)
 WEATHER_UNITS = {
     "temperature_2m": "°C",
     "relative_humidity_2m": "%",

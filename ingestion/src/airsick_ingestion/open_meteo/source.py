@@ -19,9 +19,11 @@ from pathlib import Path
 
 import dlt
 import pyarrow.compute as pc
+from airsick_core import names
+from airsick_core.lake import S3Access
+from airsick_core.places import Place
 
 from airsick_ingestion.lake import (
-    S3Access,
     finish_interrupted,
     in_packages,
     make_pipeline,
@@ -36,12 +38,11 @@ from airsick_ingestion.open_meteo.client import (
     plan_windows,
 )
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES, MAX_FORECAST_DAYS
-from airsick_ingestion.places import Place
 
 log = logging.getLogger(__name__)
 
 PIPELINE_NAME = "airsick_air_quality"
-TABLE_NAME = "air_quality"
+TABLE_NAME = names.AIR_QUALITY
 
 COLUMNS = {
     "place": {"data_type": "text", "nullable": False},

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import dlt
 import pyarrow as pa
+from airsick_core import names
+from airsick_core.lake import S3Access
+from airsick_core.places import Place
 
 from airsick_ingestion.lake import (
-    S3Access,
     finish_interrupted,
     in_packages,
     make_pipeline,
@@ -44,10 +46,9 @@ from airsick_ingestion.open_meteo.constants import (
     WEATHER_VARIABLES,
 )
 from airsick_ingestion.open_meteo.source import FetchPlan, ProgressCallback
-from airsick_ingestion.places import Place
 
 PIPELINE_NAME = "airsick_weather"
-TABLE_NAME = "weather"
+TABLE_NAME = names.WEATHER
 ONE_DAY = timedelta(days=1)
 
 COLUMNS = {

@@ -1,7 +1,12 @@
 """The one settings object: read from the environment and ``.env``, listed in ``example.env``.
 
-The CLI, the flows and the notebooks' setup cells build it; library functions in the
-components receive plain arguments taken from it. Building it creates nothing on disk.
+The CLI and the notebooks' setup cells build it, and hand it to the flows as their typed
+parameter (deployments pass the non-secret values they were served with; the rest comes from
+the environment of the process that runs them). Library functions in the components receive
+plain arguments taken from it. Building it creates nothing on disk.
+
+Values that may carry a password or a token are ``SecretStr``: Prefect shows and stores a
+flow's parameters, and a secret appears there masked.
 """
 
 from __future__ import annotations
@@ -12,12 +17,11 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from airsick_ingestion.lake import S3Access, is_remote
-from airsick_ingestion.places import Place, parse_places
-from airsick_lakehouse.extensions import default_directory
-from airsick_lakehouse.lakehouse import Lakehouse
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from airsick_core.lake import Lakehouse, S3Access, default_extension_directory, is_remote
+from airsick_core.places import Place, parse_places
 
 REAL_OPEN_METEO_URL = "https://air-quality-api.open-meteo.com"
 REAL_ARCHIVE_URL = "https://archive-api.open-meteo.com"
@@ -32,6 +36,10 @@ def _default_home() -> Path:
         if (parent / "uv.lock").is_file() and (parent / "orchestration").is_dir():
             return parent / ".airsick"
     return Path.cwd() / ".airsick"
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
 
 
 class Settings(BaseSettings):
@@ -93,7 +101,7 @@ class Settings(BaseSettings):
     open_meteo_timeout: float = Field(default=30, gt=0, description="Seconds per request.")
     open_meteo_attempts: int = Field(default=6, ge=1, description="Tries per request.")
 
-    ducklake_catalog: str | None = Field(
+    ducklake_catalog: SecretStr | None = Field(
         default=None,
         description="DuckLake catalog: sqlite:<file> or postgres:<libpq string>. "
         "Default: sqlite:HOME/catalog/lakehouse.sqlite.",
@@ -102,12 +110,12 @@ class Settings(BaseSettings):
         default=7, ge=0, description="Lakehouse snapshots older than this are expired."
     )
     duckdb_extension_dir: Path = Field(
-        default_factory=default_directory,
+        default_factory=default_extension_directory,
         description="Where DuckDB's extensions are installed from their PyPI packages.",
     )
     docs_port: int = Field(default=8580, description="Port of the dbt docs site.")
 
-    mlflow_tracking_uri: str | None = Field(
+    mlflow_tracking_uri: SecretStr | None = Field(
         default=None,
         description="MLflow tracking and registry: an http(s) server or a database URI. "
         "Default: sqlite:///HOME/mlflow/mlflow.db with artifacts in HOME/mlflow/artifacts.",
@@ -156,7 +164,7 @@ class Settings(BaseSettings):
         "beyond 127.0.0.1; compose refuses to start without it.",
     )
 
-    notify_url: str | None = Field(
+    notify_url: SecretStr | None = Field(
         default=None,
         description="Where the evening alert and the diary reminder go: an Apprise URL "
         "(mailto://, ntfy://, tgram://, json://...). Empty: no messages.",
@@ -186,7 +194,7 @@ class Settings(BaseSettings):
     aws_access_key_id: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_ACCESS_KEY_ID")
     )
-    aws_secret_access_key: str | None = Field(
+    aws_secret_access_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("AWS_SECRET_ACCESS_KEY")
     )
     aws_region: str = Field(
@@ -228,7 +236,7 @@ class Settings(BaseSettings):
         return S3Access(
             endpoint_url=self.aws_endpoint_url,
             access_key_id=self.aws_access_key_id,
-            secret_access_key=self.aws_secret_access_key,
+            secret_access_key=_reveal(self.aws_secret_access_key),
             region=self.aws_region,
         )
 
@@ -236,7 +244,7 @@ class Settings(BaseSettings):
     def lakehouse(self) -> Lakehouse:
         """Where dbt builds: the DuckLake catalog and its data files in the lake."""
         catalog = (
-            self.ducklake_catalog
+            _reveal(self.ducklake_catalog)
             or f"sqlite:{(self.home / 'catalog' / 'lakehouse.sqlite').resolve()}"
         )
         s3 = self.s3
@@ -253,7 +261,7 @@ class Settings(BaseSettings):
     @property
     def tracking_uri(self) -> str:
         if self.mlflow_tracking_uri:
-            return self.mlflow_tracking_uri
+            return self.mlflow_tracking_uri.get_secret_value()
         return f"sqlite:///{(self.home / 'mlflow' / 'mlflow.db').resolve()}"
 
     @property
@@ -272,6 +280,11 @@ class Settings(BaseSettings):
     @property
     def serve_url(self) -> str:
         return f"http://{self.serve_host}:{self.serve_port}"
+
+    @property
+    def notify_target(self) -> str | None:
+        """The Apprise URL of the alert and the reminder, or None when messages are off."""
+        return _reveal(self.notify_url)
 
     @property
     def notifications_dir(self) -> Path:
