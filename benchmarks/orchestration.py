@@ -94,12 +94,13 @@ def dbt_in_the_flow(home: Path) -> tuple[float, float]:
     os.environ.update(Settings().prefect_environment())
     flow(name="warm-up")(lambda: None)()  # Prefect's temporary server starts once
     bare, in_flow = [], []
+    settings = Settings()
     for _ in range(2):
         started = time.perf_counter()
-        steps.transform(Settings())
+        steps.transform(settings)
         bare.append(time.perf_counter() - started)
         started = time.perf_counter()
-        flows.transform_flow()
+        flows.transform_flow(settings)
         in_flow.append(time.perf_counter() - started)
     return min(bare), min(in_flow)
 

@@ -19,7 +19,7 @@ def harness():
 
 
 @pytest.fixture
-def flow_home(demo_settings, tmp_path, monkeypatch, harness):
+def flow_home(demo_settings, tmp_path, harness):
     home = tmp_path / "home"
     shutil.copytree(
         demo_settings.home,
@@ -29,10 +29,7 @@ def flow_home(demo_settings, tmp_path, monkeypatch, harness):
         ),
     )
     with StandIn() as standin:
-        monkeypatch.setenv("AIRSICK_HOME", str(home))
-        monkeypatch.setenv("AIRSICK_OPEN_METEO_URL", standin.url)
-        monkeypatch.setenv("AIRSICK_OPEN_METEO_CALLS_PER_MINUTE", "0")
-        yield Settings()
+        yield Settings(home=home, open_meteo_url=standin.url, open_meteo_calls_per_minute=0)
 
 
 def artifact_keys() -> set[str]:
@@ -48,14 +45,14 @@ def artifact_keys() -> set[str]:
 def test_daily_flow_runs_every_stage_and_publishes_artifacts(flow_home):
     from airsick_orchestration.flows import daily_flow
 
-    summary = daily_flow()
+    summary = daily_flow(flow_home)
     assert summary["places"] == 1 and summary["feature_rows"] > 1000
     assert summary["trained"] and summary["retrain_reason"] == "there is no champion yet"
     assert summary["tomorrow"] and 0 < summary["tomorrow"][0]["probability"] < 1
     assert summary["stale"] == []
     assert {"promotion-decision", "tomorrow"} <= artifact_keys()
 
-    again = daily_flow()
+    again = daily_flow(flow_home)
     assert not again["trained"], again["retrain_reason"]
     assert again["retrain_reason"].startswith("only 0 new labelled days")
     assert again["rows_ingested"] > 0 and again["new_hours"] == 0
@@ -82,4 +79,4 @@ def test_a_failing_dbt_test_fails_the_flow(flow_home):
     )
     pq.write_table(bad, raw / "zz-bad.parquet")
     with pytest.raises(Exception, match=r"accepted_values|severity"):
-        transform_flow()
+        transform_flow(flow_home)

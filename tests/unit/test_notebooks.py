@@ -220,3 +220,17 @@ def test_the_backtest_is_scored_against_the_base_rate_on_the_same_days():
     assert scores["base_rate_brier"] == pytest.approx(0.25)
     spec = backtest_chart(frame, "personal").to_dict()
     assert spec["layer"][0]["mark"]["strokeDash"] == [4, 2]  # the backtest is drawn apart
+
+
+def test_the_notebooks_stand_on_the_core_not_on_orchestration():
+    """The app and the exploration notebook need settings and the diary writer, not Prefect,
+    typer and honcho: importing both loads no module of airsick_orchestration or prefect."""
+    code = (
+        "import sys, airsick_notebooks.app, airsick_notebooks.explore;"
+        "bad = sorted({m.split('.')[0] for m in sys.modules"
+        " if m.startswith(('airsick_orchestration', 'prefect', 'typer', 'honcho'))});"
+        "print(bad)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -82,3 +82,47 @@ def test_deployments_daily_on_the_cron_in_the_persons_timezone(tmp_path):
     assert schedule.schedule.timezone == "Europe/Berlin"
     assert all(not made[name].schedules for name in ("ingest", "transform", "train", "score"))
     assert made["daily"].entrypoint == "airsick_orchestration.flows.daily_flow"
+
+
+def test_deployments_pass_the_settings_as_the_flows_typed_parameter_without_secrets(
+    tmp_path, monkeypatch
+):
+    """What a deployment passes is what a run gets: Prefect validates it into Settings, and
+    the secrets, left out of what the server stores and shows, come from the environment
+    of the process that runs the flow."""
+    from airsick_orchestration import flows
+    from airsick_orchestration.deployments import deployments
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3-secret")
+    monkeypatch.setenv("AIRSICK_APP_PASSWORD", "app-secret")
+    settings = Settings(
+        home=tmp_path,
+        person="ana",
+        places="home=24.71,46.68,Asia/Riyadh",
+        ducklake_catalog="postgres:dbname=ducklake password=db-secret",
+    )
+    made = {d.name: d for d in deployments(settings)}
+    for deployment in made.values():
+        passed = deployment.parameters["settings"]
+        assert passed["person"] == "ana" and passed["home"] == str(tmp_path)
+        assert "secret" not in str(passed)
+        assert "settings" in deployment._parameter_openapi_schema.required
+
+    monkeypatch.setenv("AIRSICK_DUCKLAKE_CATALOG", "postgres:dbname=ducklake password=db-secret")
+    run = flows.daily_flow.validate_parameters(made["daily"].parameters)["settings"]
+    assert isinstance(run, Settings)
+    assert run.person == "ana" and run.home == tmp_path
+    assert run.place_list[0].timezone == "Asia/Riyadh"
+    assert run.s3 is None and run.app_password.get_secret_value() == "app-secret"
+    assert run.lakehouse.catalog.endswith("password=db-secret")
+
+
+def test_no_flow_builds_its_own_settings():
+    import inspect
+
+    from airsick_orchestration import flows
+
+    assert "Settings()" not in inspect.getsource(flows)
+    for name in ("daily", "ingest", "transform", "train", "score", "reminder"):
+        parameters = inspect.signature(getattr(flows, f"{name}_flow").fn).parameters
+        assert parameters["settings"].annotation in (Settings, "Settings")

@@ -15,6 +15,7 @@ import os
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -313,6 +314,19 @@ class Settings(BaseSettings):
         if self.prefect_api_url:
             env["PREFECT_API_URL"] = self.prefect_api_url
         return env
+
+    def as_parameters(self) -> dict:
+        """This run's settings as a flow parameter: the values set (and the home), as JSON,
+        secrets left out. A deployment passes them; the process that runs the flow reads
+        the rest, secrets included, from its own environment."""
+        secrets = {
+            name
+            for name, field in type(self).model_fields.items()
+            if SecretStr in (field.annotation, *get_args(field.annotation))
+        }
+        return self.model_dump(
+            mode="json", include=self.model_fields_set | {"home"}, exclude=secrets
+        )
 
     def today(self) -> date:
         """Today in the person's first place: evenings there decide what 'tomorrow' is."""

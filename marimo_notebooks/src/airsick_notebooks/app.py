@@ -12,7 +12,7 @@ with app.setup:
     import pandas as pd
     from airsick_core.settings import Settings
     from airsick_ingestion.diary.events import SEVERITIES, SYMPTOMS, DiaryError
-    from airsick_orchestration import steps
+    from airsick_ingestion.diary.source import log_entry
     from airsick_serving.client import AirsickClient, ServingError
     from airsick_serving.words import chance, personal
     from airsick_serving.words import reasons as reasons_in_words
@@ -282,7 +282,14 @@ def _(diary_form, settings):
     if diary_form.value is not None:
         try:
             _entry = diary_entry(diary_form.value)
-            _result = steps.log_diary(settings, **_entry)
+            _result = log_entry(
+                person=settings.person,
+                today=settings.today(),
+                lake_url=settings.lake,
+                pipelines_dir=settings.pipelines_dir,
+                s3=settings.s3,
+                **_entry,
+            )
             _state = "sick" if _entry["sick"] else "well"
             logged = mo.callout(
                 mo.md(

@@ -468,16 +468,15 @@ class _StageStatus(logging.Handler):
         self.status.update(f"{self.flow_name} flow: {record.getMessage()}…")
 
 
-def _run_flow(settings: Settings, stage: str, environment: dict[str, str] | None = None) -> dict:
-    """Run one flow in this process, with a status line per stage; user errors end it."""
+def _run_flow(settings: Settings, stage: str) -> dict:
+    """Run one flow in this process with ``settings``, a status line per stage; user errors
+    end it."""
     _use_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from airsick_orchestration import flows
 
     stages = logging.getLogger(flows.STAGE_LOGGER)
-    saved = {key: os.environ.get(key) for key in environment or {}}
-    os.environ.update(environment or {})
     try:
         with console.status(f"{stage} flow: starting Prefect…") as status:
             handler = _StageStatus(status, stage)
@@ -488,18 +487,12 @@ def _run_flow(settings: Settings, stage: str, environment: dict[str, str] | None
                 # watched by the person who started it, and stopping each flow's heartbeat
                 # thread cost up to a second per flow. Served deployments keep them.
                 with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-                    return getattr(flows, f"{stage}_flow")()
+                    return getattr(flows, f"{stage}_flow")(settings=settings)
             finally:
                 stages.removeHandler(handler)
     except FLOW_ERRORS as error:
         _fail(f"The {stage} flow failed: {error}")
         raise  # unreachable: _fail exits
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @app.command("run")
@@ -808,14 +801,7 @@ def demo(
                 f"Diary: {result.written} new entries for '{settings.person}' "
                 f"({result.given} days up to {settings.today()})."
             )
-            summary = _run_flow(
-                settings,
-                "daily",
-                {
-                    "AIRSICK_OPEN_METEO_URL": pointed.open_meteo_url,
-                    "AIRSICK_OPEN_METEO_CALLS_PER_MINUTE": "0",
-                },
-            )
+            summary = _run_flow(pointed, "daily")
     except USER_ERRORS as error:
         _fail(str(error))
     _print_daily(summary)

@@ -3,6 +3,9 @@
 ``airsick schedule`` (and the ``deployments`` service of ``airsick up``) calls :func:`serve`:
 Prefect's runner registers the deployments with the server, starts a run when the schedule
 or a person in the UI asks for one, and executes it in a subprocess with this environment.
+Each deployment passes the settings it was served with as the flow's ``settings``
+parameter (secrets left out: the subprocess reads them from this environment); a custom run
+in the UI may change any of them.
 """
 
 from __future__ import annotations
@@ -21,7 +24,12 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
     """The daily flow and the diary reminder on their schedules, one deployment per stage."""
     timezone = settings.place_list[0].timezone
     # Runs import the flows by module, wherever the package is installed (also in images).
-    common = {"tags": TAGS, "entrypoint_type": EntrypointType.MODULE_PATH, "concurrency_limit": 1}
+    common = {
+        "tags": TAGS,
+        "entrypoint_type": EntrypointType.MODULE_PATH,
+        "concurrency_limit": 1,
+        "parameters": {"settings": settings.as_parameters()},
+    }
     daily = flows.daily_flow.to_deployment(
         name="daily",
         schedule=Cron(settings.daily_cron, timezone=timezone),

@@ -1,5 +1,10 @@
 """Prefect flows: one per stage, and the daily flow that runs them in order.
 
+Every flow takes the settings as its typed parameter: the CLI passes the object it built,
+and a deployment passes the values it was served with (``deployments.py``); Prefect
+validates them into ``Settings``, which reads the rest, secrets included, from the
+environment of the process that runs the flow.
+
 Tasks are thin wrappers over ``steps``; I/O is retried, training never is. dbt builds in one
 task and each node's result is published as a table artifact; a failing test fails the flow.
 The promotion decision and tomorrow's prediction are published as Markdown artifacts.
@@ -70,9 +75,8 @@ def ingest_place(settings: Settings, place: Place) -> dict:
 
 
 @flow(name="ingest", log_prints=True)
-def ingest_flow() -> dict:
+def ingest_flow(settings: Settings) -> dict:
     """Fetch what is new of every place's air and weather: one task per place, retried on I/O."""
-    settings = Settings()
     results = [ingest_place(settings, place) for place in settings.place_list]
     return {
         "places": len(results),
@@ -82,9 +86,8 @@ def ingest_flow() -> dict:
 
 
 @flow(name="transform", log_prints=True)
-def transform_flow() -> dict:
+def transform_flow(settings: Settings) -> dict:
     """Run `dbt build` (models, data tests, unit tests) and publish every node's result."""
-    settings = Settings()
     try:
         summary = dbt_build_task(settings)
     except TransformError as error:
@@ -175,10 +178,9 @@ def train_task(settings: Settings):
 
 
 @flow(name="train", log_prints=True)
-def train_flow(force: bool = False) -> dict:
-    """Retrain when the rule says so, gate the result, and publish the decision."""
+def train_flow(settings: Settings, force: bool = False) -> dict:
+    """Retrain when the rule says so (or when ``force``), gate the result, publish the decision."""
     logger = get_run_logger()
-    settings = Settings()
     needed, reason = retrain_decision(settings)
     logger.info("retrain %s: %s", "needed" if needed or force else "skipped", reason)
     if not (needed or force):
@@ -212,9 +214,8 @@ def score_task(settings: Settings):
 
 
 @flow(name="score", log_prints=True)
-def score_flow() -> list[dict]:
+def score_flow(settings: Settings) -> list[dict]:
     """Score tomorrow and the forecast days; publish tomorrow's prediction."""
-    settings = Settings()
     scored = score_task(settings)
     rows = scored.predictions
     tomorrow = rows[rows["local_date"] == rows["local_date"].min()]
@@ -286,18 +287,16 @@ def alert_task(settings: Settings, tomorrow: list[dict]) -> dict:
 
 
 @flow(name="reminder", log_prints=True)
-def reminder_flow() -> dict:
+def reminder_flow(settings: Settings) -> dict:
     """Remind the person to log today, if it is not in the diary yet (once a day)."""
-    settings = Settings()
     delivery = steps.remind(settings)
     get_run_logger().info("diary reminder %s: %s", delivery.status, delivery.detail)
     return {"status": delivery.status, "detail": delivery.detail}
 
 
 @flow(name="daily", log_prints=True)
-def daily_flow() -> dict:
+def daily_flow(settings: Settings) -> dict:
     """Ingest, transform, train when warranted, gate, and score tomorrow; one at a time."""
-    settings = Settings()
     with locks.exclusive(settings.home / "locks", "daily"):
         return _daily(settings)
 
@@ -313,11 +312,11 @@ def _daily(settings: Settings) -> dict:
         seconds[name] = round(time.perf_counter() - started, 2)
         return result
 
-    ingested = timed("ingest", ingest_flow)
+    ingested = timed("ingest", lambda: ingest_flow(settings))
     stale = freshness(settings)
-    built = timed("transform", transform_flow)
-    trained = timed("train", train_flow)
-    tomorrow = timed("score", score_flow)
+    built = timed("transform", lambda: transform_flow(settings))
+    trained = timed("train", lambda: train_flow(settings))
+    tomorrow = timed("score", lambda: score_flow(settings))
     alert = alert_task(settings, tomorrow)
     summary = DailySummary(
         places=ingested["places"],

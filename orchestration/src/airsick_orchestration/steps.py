@@ -21,7 +21,7 @@ import httpx
 from airsick_core import names
 from airsick_core.places import Place
 from airsick_core.settings import Settings
-from airsick_ingestion.diary.events import DiaryEvent, make_event, read_csv, write_csv
+from airsick_ingestion.diary.events import DiaryEvent, read_csv, write_csv
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, RetryPolicy
 from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
 from airsick_lakehouse import connect, count_rows, has_raw, maintain
@@ -130,8 +130,16 @@ def ingest(
 
 def log_diary(settings: Settings, **entry) -> DiaryResult:
     """Check one diary entry and append it to the lake."""
-    event = make_event(person=settings.person, today=settings.today(), **entry)
-    return write_diary(settings, [event])
+    from airsick_ingestion.diary.source import log_entry
+
+    return log_entry(
+        person=settings.person,
+        today=settings.today(),
+        lake_url=settings.lake,
+        pipelines_dir=settings.pipelines_dir,
+        s3=settings.s3,
+        **entry,
+    )
 
 
 def import_diary(settings: Settings, path) -> DiaryResult:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dlt
 from airsick_core import names
 from airsick_core.lake import S3Access
 
-from airsick_ingestion.diary.events import DiaryEvent
+from airsick_ingestion.diary.events import DiaryEvent, make_event
 from airsick_ingestion.diary.persona import PersonaDay
 from airsick_ingestion.lake import finish_interrupted, make_pipeline, pipeline_lock
 
@@ -83,6 +84,23 @@ def append_events(
 
 
 TRUTH_PIPELINE_NAME = "airsick_persona"
+
+
+def log_entry(
+    *,
+    person: str,
+    today: date,
+    lake_url: str,
+    pipelines_dir: Path,
+    s3: S3Access | None = None,
+    **entry,
+) -> DiaryResult:
+    """Check one diary entry (``make_event``'s fields) and append it: `airsick diary log`
+    and the app's form both write through here."""
+    event = make_event(person=person, today=today, **entry)
+    return append_events([event], lake_url=lake_url, pipelines_dir=pipelines_dir, s3=s3)
+
+
 TRUTH_TABLE_NAME = names.PERSONA_TRUTH
 
 
