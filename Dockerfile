@@ -14,8 +14,10 @@ ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PROJECT
 WORKDIR /src
 # The lock and every member's metadata first: dependencies stay cached while code changes.
 COPY pyproject.toml uv.lock ./
+COPY core/pyproject.toml core/pyproject.toml
 COPY lakehouse/pyproject.toml lakehouse/pyproject.toml
 COPY ingestion/pyproject.toml ingestion/pyproject.toml
+COPY standin/pyproject.toml standin/pyproject.toml
 COPY transform/pyproject.toml transform/pyproject.toml
 COPY training/pyproject.toml training/pyproject.toml
 COPY serving/pyproject.toml serving/pyproject.toml

@@ -9,7 +9,7 @@ terms (maximum temperature, its change, humidity, rain) and on the air and diary
   carries real ERA5 weather, and Chennai, whose recording has none (a check that missing
   weather changes nothing).
 
-Neither persona's law has a weather term (ingestion/diary/persona.py), so weather can only
+Neither persona's law has a weather term (airsick_standin/persona.py), so weather can only
 help here by standing in for something the law does use (the season, the air).
 """
 

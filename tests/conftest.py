@@ -49,7 +49,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 @pytest.fixture
 def standin():
     """A simulator stand-in on a free loopback port, its clock at NOW."""
-    from airsick_ingestion.standin.server import StandIn
+    from airsick_standin.server import StandIn
 
     with StandIn(now=NOW) as server:
         yield server

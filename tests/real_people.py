@@ -3,7 +3,7 @@
 Used by ``tests/data/test_real_people.py`` and ``benchmarks/skill.py``. For one real series
 in ``../shared/data/open-meteo`` it replays the recording as the API would answer (the
 stand-in in replay mode), simulates the real-air persona of
-``airsick_ingestion.diary.persona.simulate_real_air`` on it, writes the diary in a given
+``airsick_standin.persona.simulate_real_air`` on it, writes the diary in a given
 shape, and runs the product's own steps (ingest, dbt build, train and gate, predict) with
 "today" set some days before the recording ends. The days after are withheld: they are
 scored by the champion as the evening-before prediction and compared with the persona's
@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from airsick_core import names
 from airsick_core.places import Place
-from airsick_ingestion.diary import persona
-from airsick_ingestion.standin.replay import Recording, Replay, load_csv_recording, load_recording
-from airsick_ingestion.standin.server import StandIn
+from airsick_standin import persona
+from airsick_standin.replay import Recording, Replay, load_csv_recording, load_recording
+from airsick_standin.server import StandIn
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 

@@ -14,9 +14,9 @@ import pytest
 from airsick_core.places import Place
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget
 from airsick_ingestion.open_meteo.source import FetchPlan, load_air_quality
-from airsick_ingestion.standin.calibration import compare
-from airsick_ingestion.standin.replay import Replay
-from airsick_ingestion.standin.server import StandIn
+from airsick_standin.calibration import compare
+from airsick_standin.replay import Replay
+from airsick_standin.server import StandIn
 
 from tests.helpers import read_raw
 

@@ -115,7 +115,7 @@ def keys(s3, bucket: str, prefix: str) -> list[str]:
 
 
 def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
-    from airsick_ingestion.standin.server import StandIn
+    from airsick_standin.server import StandIn
 
     s3 = boto3.client(
         "s3",

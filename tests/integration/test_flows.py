@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from airsick_core.settings import Settings
-from airsick_ingestion.standin.server import StandIn
+from airsick_standin.server import StandIn
 
 
 @pytest.fixture(scope="module")

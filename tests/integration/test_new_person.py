@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from airsick_ingestion.standin.server import StandIn
+from airsick_standin.server import StandIn
 
 from tests.conftest import airsick_command, process_environment
 

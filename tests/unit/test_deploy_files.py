@@ -181,3 +181,34 @@ def test_devcontainer_parses_and_runs_the_readmes_install():
     ports = {getattr(defaults, field) for field in PUBLISHED.values()}
     assert set(config["forwardPorts"]) == ports
     assert all(config["portsAttributes"][str(p)]["label"] for p in ports)
+
+
+def _installed_members(package: str) -> set[str]:
+    """The workspace members `uv sync --no-dev --package PACKAGE` installs (what an image
+    built with that PACKAGE carries), read from uv.lock."""
+    import tomllib
+
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    packages = {p["name"]: p for p in lock["package"]}
+    seen, todo = set(), [package]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in packages:
+            continue
+        seen.add(name)
+        todo += [d["name"] for d in packages[name].get("dependencies", [])]
+    return {name for name in seen if name.startswith("airsick-")}
+
+
+def test_every_member_copies_its_metadata_and_images_carry_no_stand_in():
+    text = (REPO / "Dockerfile").read_text()
+    for path in REPO.glob("*/pyproject.toml"):
+        folder = path.parent.name
+        assert f"COPY {folder}/pyproject.toml {folder}/pyproject.toml" in text, folder
+    for package in ("airsick-orchestration", "airsick-training", "airsick-serving"):
+        members = _installed_members(package)
+        assert "airsick-core" in members
+        assert "airsick-standin" not in members, f"{package}'s image would ship the stand-in"
+    assert _installed_members("airsick-notebooks").isdisjoint(
+        {"airsick-orchestration", "airsick-standin"}
+    )

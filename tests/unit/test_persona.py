@@ -4,7 +4,7 @@ from datetime import date
 
 import numpy as np
 from airsick_core.places import Place
-from airsick_ingestion.diary import persona
+from airsick_standin import persona
 
 HOME = Place("home", 40.4168, -3.7038, "Europe/Madrid")
 

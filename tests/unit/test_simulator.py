@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES
-from airsick_ingestion.standin.simulator import Simulator, dust_belt, grid_cell, in_europe
+from airsick_standin.simulator import Simulator, dust_belt, grid_cell, in_europe
 
 H0 = int(np.datetime64("2025-01-01T00", "h").astype(np.int64))
 MADRID = (40.4168, -3.7038)

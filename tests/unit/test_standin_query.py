@@ -4,7 +4,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from airsick_ingestion.standin.server import BadRequest, StandIn, parse_query
+from airsick_standin.server import BadRequest, StandIn, parse_query
 
 NOW = datetime(2026, 5, 20, 18, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from airsick_ingestion.open_meteo.client import validate_body
 from airsick_ingestion.open_meteo.constants import WEATHER_UNITS, WEATHER_VARIABLES
 from airsick_ingestion.open_meteo.source import FetchPlan
 from airsick_ingestion.open_meteo.weather import WeatherPlan
-from airsick_ingestion.standin.server import ARCHIVE, FORECAST, StandIn
+from airsick_standin.server import ARCHIVE, FORECAST, StandIn
 
 NOW = datetime(2026, 7, 20, 12, tzinfo=UTC)
 HOURLY = ",".join(WEATHER_VARIABLES)

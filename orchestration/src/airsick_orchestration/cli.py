@@ -52,6 +52,7 @@ USER_ERRORS = (
     PlaceError,
     OpenMeteoError,
     steps.PortTakenError,
+    steps.OfflineMissingError,
     locks.RunInProgressError,
 )
 
@@ -673,21 +674,21 @@ def standin_command(
     places, timezones, errors) from a deterministic simulator or from recordings. Point
     AIRSICK_OPEN_METEO_URL at the URL it prints.
     """
-    from airsick_ingestion.standin.replay import Replay
-    from airsick_ingestion.standin.server import StandIn
-
+    try:
+        server_module, replay_module = steps.offline("server"), steps.offline("replay")
+    except steps.OfflineMissingError as error:
+        _fail(str(error))
     if calibrate:
-        from airsick_ingestion.standin.calibration import compare, to_markdown
-
+        calibration = steps.offline("calibration")
         if not calibrate.is_dir():
             _fail(f"{calibrate} is not a folder; give the folder of recorded series.")
-        print(to_markdown(compare(calibrate)))
+        print(calibration.to_markdown(calibration.compare(calibrate)))
         return
     settings = _settings()
-    server = StandIn(
+    server = server_module.StandIn(
         host or settings.standin_host,
         settings.standin_port if port is None else port,
-        replay=Replay(replay) if replay else None,
+        replay=replay_module.Replay(replay) if replay else None,
         now=now.replace(tzinfo=UTC) if now and now.tzinfo is None else now,
     )
     console.print(f"Open-Meteo stand-in on {server.url}/v1/air-quality  (Ctrl-C stops it)")
@@ -768,7 +769,7 @@ def diary_export(
 
 @diary_app.command("persona")
 def diary_persona() -> None:
-    """Write the demo persona's diary (simulated, documented in ingestion/diary/persona.py)."""
+    """Write the demo persona's diary (simulated; its law is in airsick_standin/persona.py)."""
     settings = _settings()
     result, truth = steps.create_persona(settings)
     console.print(

@@ -44,6 +44,24 @@ class PortTakenError(RuntimeError):
     """A port airsick wants is used by another program."""
 
 
+class OfflineMissingError(RuntimeError):
+    """The offline world (the stand-in, the demo persona) is not installed here."""
+
+
+def offline(module: str):
+    """Import ``airsick_standin.<module>``: the demo and the stand-in need it, the images
+    (``--no-dev``, no ``offline`` extra) leave it out."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"airsick_standin.{module}")
+    except ModuleNotFoundError as error:
+        raise OfflineMissingError(
+            "The offline stand-in and the demo persona are not installed here; install "
+            "airsick-orchestration[offline] (a checkout's `uv sync` does), or use the real API."
+        ) from error
+
+
 def open_meteo_client(
     settings: Settings, base_url: str | None = None, path: str | None = None
 ) -> OpenMeteoClient:
@@ -218,8 +236,9 @@ def forget(settings: Settings, person: str) -> Forgotten:
 
 def create_persona(settings: Settings) -> tuple[DiaryResult, int]:
     """Write the demo persona's diary up to today and its true probabilities."""
-    from airsick_ingestion.diary import persona
     from airsick_ingestion.diary.source import write_persona_truth
+
+    persona = offline("persona")
 
     home = settings.place_list[0]
     days = persona.simulate(
@@ -450,7 +469,5 @@ def standin_serving(settings: Settings) -> Iterator[Settings]:
             f"Port {settings.standin_port} is taken by another program; "
             "set AIRSICK_STANDIN_PORT to a free one."
         )
-    from airsick_ingestion.standin.server import StandIn
-
-    with StandIn(settings.standin_host, settings.standin_port) as server:
+    with offline("server").StandIn(settings.standin_host, settings.standin_port) as server:
         yield pointing_at(server.url)

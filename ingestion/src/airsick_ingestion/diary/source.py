@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import dlt
 from airsick_core import names
 from airsick_core.lake import S3Access
 
 from airsick_ingestion.diary.events import DiaryEvent, make_event
-from airsick_ingestion.diary.persona import PersonaDay
 from airsick_ingestion.lake import finish_interrupted, make_pipeline, pipeline_lock
 
 PIPELINE_NAME = "airsick_diary"
@@ -104,6 +104,14 @@ def log_entry(
 TRUTH_TABLE_NAME = names.PERSONA_TRUTH
 
 
+class TrueDay(Protocol):
+    """A simulated day's truth (``airsick_standin.persona.PersonaDay`` is one)."""
+
+    date: date
+    probability: float
+    sick: bool
+
+
 @dlt.resource(
     name=TRUTH_TABLE_NAME,
     write_disposition="replace",
@@ -115,7 +123,7 @@ TRUTH_TABLE_NAME = names.PERSONA_TRUTH
     },
     file_format="parquet",
 )
-def persona_truth(person: str, days: Sequence[PersonaDay]):
+def persona_truth(person: str, days: Sequence[TrueDay]):
     """Yield the demo persona's true daily probability of being sick (the oracle)."""
     yield [
         {"person": person, "date": d.date, "probability": d.probability, "sick": d.sick}
@@ -125,7 +133,7 @@ def persona_truth(person: str, days: Sequence[PersonaDay]):
 
 def write_persona_truth(
     person: str,
-    days: Sequence[PersonaDay],
+    days: Sequence[TrueDay],
     *,
     lake_url: str,
     pipelines_dir: Path,

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-
 from airsick_ingestion.open_meteo.client import parse_times
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES
 

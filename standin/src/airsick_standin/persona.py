@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from airsick_core.places import Place
-
 from airsick_ingestion.diary.events import DiaryEvent
-from airsick_ingestion.standin.simulator import Simulator, _seed, normal, uniform
+
+from airsick_standin.simulator import Simulator, named_seed, normal, uniform
 
 INTERCEPT = -1.7
 EFFECTS = {
@@ -131,7 +131,7 @@ def simulate_real_air(daily: dict[str, np.ndarray], first: date, seed: int) -> l
     before ``first`` (``daily`` arrays start one day before ``first``)."""
     n = len(next(iter(daily.values())))
     ordinals = np.arange(first.toordinal() - 1, first.toordinal() - 1 + n)
-    draws = uniform(_seed("real-air", seed, "draw"), ordinals)
+    draws = uniform(named_seed("real-air", seed, "draw"), ordinals)
     centred = {}
     for name in REAL_AIR_EFFECTS:
         level = daily.get(name)
@@ -162,8 +162,8 @@ def simulate(place: Place, first: date, last: date, seed: int) -> list[PersonaDa
     warm = first - timedelta(days=2)
     air = daily_air(place, warm, last)
     ordinals = np.arange(warm.toordinal(), last.toordinal() + 1)
-    frailty = FRAILTY_SD * normal(_seed("persona", seed, "frailty"), ordinals)
-    draws = uniform(_seed("persona", seed, "draw"), ordinals)
+    frailty = FRAILTY_SD * normal(named_seed("persona", seed, "frailty"), ordinals)
+    draws = uniform(named_seed("persona", seed, "draw"), ordinals)
     days: list[PersonaDay] = []
     sick_yesterday = False
     for i in range(2, len(ordinals)):
@@ -199,7 +199,7 @@ def diary_events(
         if day.sick:
             first = day.date.toordinal() * 8
             index = np.arange(first, first + len(SYMPTOMS_WHEN_SICK))
-            pick = uniform(_seed("persona", seed, "symptoms"), index)
+            pick = uniform(named_seed("persona", seed, "symptoms"), index)
             chosen = [s for s, u in zip(SYMPTOMS_WHEN_SICK, pick, strict=True) if u < 0.35]
             symptoms = tuple(chosen) or ("cough",)
             severity = 1 + int(day.probability > 0.4) + int(day.probability > 0.7)

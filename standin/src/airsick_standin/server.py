@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import orjson
-
 from airsick_ingestion.open_meteo.constants import (
     API_PATH,
     ARCHIVE_FIRST_DATE,
@@ -40,8 +39,9 @@ from airsick_ingestion.open_meteo.constants import (
     WEATHER_UNITS,
     request_weight,
 )
-from airsick_ingestion.standin.replay import Replay
-from airsick_ingestion.standin.simulator import DECIMALS, WEATHER_DECIMALS, Simulator, grid_cell
+
+from airsick_standin.replay import Replay
+from airsick_standin.simulator import DECIMALS, WEATHER_DECIMALS, Simulator, grid_cell
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from airsick_ingestion.standin.replay import load_csv_recording, load_recording
-from airsick_ingestion.standin.simulator import Simulator
+from airsick_standin.replay import load_csv_recording, load_recording
+from airsick_standin.simulator import Simulator
 
 
 @dataclass(frozen=True)

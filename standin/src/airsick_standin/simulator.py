@@ -188,7 +188,9 @@ def grid_cell(latitude: float, longitude: float) -> tuple[float, float]:
     return lat, lon
 
 
-def _seed(*parts: object) -> np.uint64:
+def named_seed(*parts: object) -> np.uint64:
+    """A stable 64-bit seed named by ``parts`` (a place's cell, a variable, a purpose): the
+    same parts give the same draws on every machine and in every run."""
     digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).digest()
     return np.uint64(int.from_bytes(digest, "little"))
 
@@ -232,9 +234,9 @@ def smooth_noise(seed: np.uint64, hours: np.ndarray, spacing: int) -> np.ndarray
 
 def persistent_noise(seed_parts: tuple, hours: np.ndarray) -> np.ndarray:
     """Mix three time scales so that the autocorrelation at 1 h, 24 h and 1 week is realistic."""
-    slow = smooth_noise(_seed(*seed_parts, "slow"), hours, 400)
-    synoptic = smooth_noise(_seed(*seed_parts, "synoptic"), hours, 40)
-    fast = smooth_noise(_seed(*seed_parts, "fast"), hours, 7)
+    slow = smooth_noise(named_seed(*seed_parts, "slow"), hours, 400)
+    synoptic = smooth_noise(named_seed(*seed_parts, "synoptic"), hours, 40)
+    fast = smooth_noise(named_seed(*seed_parts, "fast"), hours, 7)
     return math.sqrt(0.4) * slow + math.sqrt(0.45) * synoptic + math.sqrt(0.15) * fast
 
 
@@ -250,9 +252,11 @@ def _bumps(
     out = np.zeros(hours.shape)
     first, last = int(hours.min()) // block - 1, int(hours.max()) // block + 1
     blocks = np.arange(first, last + 1)
-    happens = uniform(_seed(*seed_parts, "happens"), blocks) < probability
-    starts = blocks * block + (uniform(_seed(*seed_parts, "start"), blocks) * block).astype(int)
-    spans = min_hours + (uniform(_seed(*seed_parts, "span"), blocks) * (max_hours - min_hours))
+    happens = uniform(named_seed(*seed_parts, "happens"), blocks) < probability
+    starts = blocks * block + (uniform(named_seed(*seed_parts, "start"), blocks) * block).astype(
+        int
+    )
+    spans = min_hours + (uniform(named_seed(*seed_parts, "span"), blocks) * (max_hours - min_hours))
     for start, span in zip(starts[happens], spans[happens], strict=True):
         inside = (hours >= start) & (hours < start + span)
         if inside.any():
@@ -359,7 +363,7 @@ class Simulator:
         dust_prob = 0.10 + 0.75 * arid
         dust_event = _bumps((cell, "dust"), hours, 240, dust_prob, 12, 72)
         dust_peak = np.exp(
-            np.log(20 + 2000 * arid) + 0.5 * normal(_seed(cell, "dust-size"), hours // 240)
+            np.log(20 + 2000 * arid) + 0.5 * normal(named_seed(cell, "dust-size"), hours // 240)
         )
         forecast_error = _forecast_error(cell, hours, issued_at)
 
@@ -419,7 +423,7 @@ class Simulator:
         clear = 12.5 * np.clip(sin_elevation, 0, None) ** 2.4
         if not cloudy:
             return clear
-        clouds = 0.35 + 0.65 * uniform(_seed(cell, "clouds"), day) ** 0.5
+        clouds = 0.35 + 0.65 * uniform(named_seed(cell, "clouds"), day) ** 0.5
         return clear * clouds
 
     @staticmethod
@@ -434,8 +438,8 @@ class Simulator:
         day = np.floor_divide(hours, 24)
         doy = _day_of_year(day)
         season = np.exp(-0.5 * ((doy - peak_doy - shift) / width) ** 2)
-        day_factor = np.exp(0.8 * normal(_seed(cell, name, "day"), day))
-        rain = uniform(_seed(cell, "rain"), day) < 0.25
+        day_factor = np.exp(0.8 * normal(named_seed(cell, name, "day"), day))
+        rain = uniform(named_seed(cell, "rain"), day) < 0.25
         solar_hour = (hours % 24 + lon / 15.0) % 24
         diurnal = 0.6 + 0.4 * np.cos(2 * np.pi * (solar_hour - 13) / 24)
         values = peak * season * day_factor * diurnal * np.where(rain, 0.15, 1.0)
@@ -459,8 +463,8 @@ NULL_DAY_RATE = 0.002
 
 def _gaps(cell: tuple[float, float], name: str, hours: np.ndarray) -> np.ndarray:
     """Return where the API would send null: scattered hours of one variable, whole days."""
-    hour_gap = uniform(_seed(cell, name, "null-hour"), hours) < NULL_HOUR_RATE
-    day_gap = uniform(_seed(cell, "null-day"), hours // 24) < NULL_DAY_RATE
+    hour_gap = uniform(named_seed(cell, name, "null-hour"), hours) < NULL_HOUR_RATE
+    day_gap = uniform(named_seed(cell, "null-day"), hours // 24) < NULL_DAY_RATE
     return hour_gap | day_gap
 
 
@@ -513,7 +517,7 @@ def _weather(
     mean = 28.0 - 0.45 * max(0.0, abs(lat) - 15.0) + 4.5 * arid
     amplitude = 1.5 + 0.15 * abs(lat) + 5.0 * arid
     diurnal = np.cos(2 * np.pi * (solar_hour - 15) / 24)
-    systems = smooth_noise(_seed(cell, "weather-systems"), hours, 60)
+    systems = smooth_noise(named_seed(cell, "weather-systems"), hours, 60)
     error = {}
     if issued_at is not None:
         issue_hour = int(issued_at.astimezone(UTC).timestamp() // 3600)
@@ -529,9 +533,9 @@ def _weather(
         + 1.0 * error.get("temperature_2m", 0.0)
     )
     wet = np.clip(0.3 * (1 - arid) + 0.03, 0.0, 1.0)
-    rainy_day = uniform(_seed(cell, "rain"), day) < wet * (1.0 - 0.3 * season * (lat >= 0))
-    showers = uniform(_seed(cell, "rain-hour"), hours) < 0.3
-    amount = -np.log(uniform(_seed(cell, "rain-amount"), hours)) * 1.2
+    rainy_day = uniform(named_seed(cell, "rain"), day) < wet * (1.0 - 0.3 * season * (lat >= 0))
+    showers = uniform(named_seed(cell, "rain-hour"), hours) < 0.3
+    amount = -np.log(uniform(named_seed(cell, "rain-amount"), hours)) * 1.2
     precipitation = np.where(rainy_day & showers, amount, 0.0) * np.exp(
         0.3 * error.get("precipitation", 0.0)
     )
