@@ -52,3 +52,20 @@ def test_example_env_lists_every_setting():
         alias = field.validation_alias
         expected.add(alias.choices[0] if alias else f"AIRSICK_{name.upper()}")
     assert expected <= listed, f"missing from example.env: {sorted(expected - listed)}"
+
+
+def test_secret_settings_are_masked_when_shown_and_usable_however_set(tmp_path):
+    settings = Settings(
+        home=tmp_path,
+        mlflow_tracking_uri="postgresql://mlflow:pw@db/mlflow",
+        notify_url="ntfy://token@host/topic",
+        ducklake_catalog="postgres:dbname=d password=pw",
+    )
+    assert "pw" not in repr(settings) and "token" not in repr(settings)
+    assert settings.tracking_uri == "postgresql://mlflow:pw@db/mlflow"
+    assert settings.notify_target == "ntfy://token@host/topic"
+    assert settings.lakehouse.catalog == "postgres:dbname=d password=pw"
+    assert "pw" not in str(settings.as_parameters())
+    # model_copy(update=...) does not validate: a plain string must work the same.
+    copied = settings.model_copy(update={"mlflow_tracking_uri": "http://127.0.0.1:5000"})
+    assert copied.tracking_uri == "http://127.0.0.1:5000"

@@ -39,8 +39,10 @@ def _default_home() -> Path:
     return Path.cwd() / ".airsick"
 
 
-def _reveal(secret: SecretStr | None) -> str | None:
-    return secret.get_secret_value() if secret else None
+def _reveal(secret: SecretStr | str | None) -> str | None:
+    """The value of a secret setting (a plain string when set by ``model_copy(update=...)``,
+    which does not validate)."""
+    return secret.get_secret_value() if isinstance(secret, SecretStr) else secret or None
 
 
 class Settings(BaseSettings):
@@ -262,7 +264,7 @@ class Settings(BaseSettings):
     @property
     def tracking_uri(self) -> str:
         if self.mlflow_tracking_uri:
-            return self.mlflow_tracking_uri.get_secret_value()
+            return _reveal(self.mlflow_tracking_uri)
         return f"sqlite:///{(self.home / 'mlflow' / 'mlflow.db').resolve()}"
 
     @property

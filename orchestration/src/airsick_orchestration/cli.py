@@ -1,6 +1,8 @@
 """The ``airsick`` command: every step of the product, one subcommand each.
 
-Errors a user can cause end in one sentence that says what to do, never a traceback.
+Each command turns its options into calls of ``steps`` and hands the result to ``present``,
+which prints it. Errors a user can cause end in one sentence that says what to do, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -16,21 +18,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from airsick_core import names
 from airsick_core.places import Place, PlaceError, parse_place
 from airsick_core.settings import Settings
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_serving.errors import ScoringError
-from airsick_serving.words import chance, personal, reasons
 from airsick_training.errors import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from airsick_orchestration import locks, steps
+from airsick_orchestration import locks, present, steps
+from airsick_orchestration.present import console, fail
 
 app = typer.Typer(
     name="airsick",
@@ -43,9 +41,6 @@ diary_app = typer.Typer(
     help="Write the sickness diary: log a day, import a CSV, make the demo persona's."
 )
 app.add_typer(diary_app, name="diary")
-
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 USER_ERRORS = (
     DiaryError,
@@ -63,27 +58,11 @@ def _settings() -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        _fail(
+        fail(
             f"Setting {where.upper()} is not valid ({first['msg']}); "
             "fix it in .env or the environment."
         )
-        raise  # unreachable: _fail exits
-
-
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(1)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
+        raise  # unreachable: fail exits
 
 
 @app.callback()
@@ -157,13 +136,13 @@ def ingest(
         backfill = None
         if start or end:
             if not (start and end):
-                _fail("Give both --start and --end for a backfill, or neither.")
+                fail("Give both --start and --end for a backfill, or neither.")
             backfill = (start.date(), end.date())
             if backfill[1] < backfill[0]:
-                _fail(f"--end {backfill[1]} is before --start {backfill[0]}; swap them.")
+                fail(f"--end {backfill[1]} is before --start {backfill[0]}; swap them.")
         _run_ingest(settings, places, backfill, standin)
     except USER_ERRORS as error:
-        _fail(str(error))
+        fail(str(error))
 
 
 def _run_ingest(
@@ -176,7 +155,7 @@ def _run_ingest(
         with steps.standin_serving(settings) as pointed:
             _run_ingest(pointed, places, backfill, standin=False)
         return
-    with _progress() as progress:
+    with present.progress() as progress:
         tasks: dict[str, int] = {}
 
         def on_window(kind: str, place: Place, done: int, total: int) -> None:
@@ -186,15 +165,7 @@ def _run_ingest(
             progress.update(tasks[key], completed=done, total=total)
 
         result, weather = steps.ingest(settings, places, backfill, on_window)
-    resumed = (
-        f", completed {result.resumed_packages} interrupted load" if result.resumed_packages else ""
-    )
-    console.print(
-        f"Ingested {result.rows:,} rows ({result.new_hours:,} new hours) for "
-        f"{result.places} place{'s' if result.places != 1 else ''} in {result.seconds:.1f} s "
-        f"({result.requests} requests{resumed}) into {settings.lake}, "
-        f"and {weather.rows:,} hours of weather ({weather.requests} requests)"
-    )
+    present.ingested(result, weather, settings.lake)
 
 
 @app.command()
@@ -216,18 +187,8 @@ def transform(
         with console.status("dbt build: models, data tests and unit tests…"):
             summary = steps.transform(settings, select)
     except TransformError as error:
-        _fail(str(error))
-    for note in summary.notes:
-        err.print(f"[cyan]note:[/] {note}")
-    for warning in summary.warnings:
-        name = warning.split(":", 1)[0].removeprefix("test ")
-        err.print(f"[yellow]warning:[/] dbt test {name} warned (data a person cannot fix)")
-    console.print(
-        f"Built {summary.models} models and passed {summary.tests} data tests and "
-        f"{summary.unit_tests} unit tests in {summary.seconds:.1f} s: "
-        f"{summary.feature_rows:,} rows in {names.FEATURES}, "
-        f"{summary.scoring_rows:,} to score."
-    )
+        fail(str(error))
+    present.built(summary)
 
 
 @app.command()
@@ -242,33 +203,8 @@ def train() -> None:
         with console.status("training…") as status:
             report = steps.train(settings, progress=lambda m: status.update(f"training: {m}…"))
     except DatasetError as error:
-        _fail(str(error))
-    if report.folds == 0:
-        verdict = "promoted to @champion" if report.promoted else "stays @challenger"
-        console.print(f"Version {report.version} ({report.challenger}) {verdict}: {report.reason}.")
-        console.print(f"MLflow run: {report.run_url}")
-        return
-    table = Table(
-        title=f"Walk-forward backtest: {report.labelled_days:,} labelled days, "
-        f"{report.folds} {report.fold_kind} folds"
-    )
-    table.add_column("model")
-    for metric in ("ROC AUC", "PR AUC", "Brier", "log loss", "calib. error"):
-        table.add_column(metric, justify="right")
-    for name, row in report.table.iterrows():
-        style = "bold" if name == report.challenger else ("dim" if name == "oracle" else None)
-        table.add_row(
-            name,
-            *(
-                f"{row[m]:.3f}"
-                for m in ("roc_auc", "pr_auc", "brier", "log_loss", "calibration_error")
-            ),
-            style=style,
-        )
-    console.print(table)
-    verdict = "promoted to @champion" if report.promoted else "stays @challenger"
-    console.print(f"Version {report.version} ({report.challenger}) {verdict}: {report.reason}.")
-    console.print(f"MLflow run: {report.run_url}")
+        fail(str(error))
+    present.trained(report)
 
 
 @app.command()
@@ -287,7 +223,7 @@ def serve(
     settings = _settings()
     host, port = host or settings.serve_host, settings.serve_port if port is None else port
     if not steps.port_free(host, port):
-        _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_SERVE_PORT.")
+        fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_SERVE_PORT.")
     console.print(f"model server on http://{host}:{port}  (follows @champion; Ctrl-C stops it)")
     run_front(
         settings.tracking_uri,
@@ -311,22 +247,8 @@ def predict() -> None:
         with console.status("scoring…") as status:
             scored = steps.predict(settings, progress=lambda m: status.update(f"{m}…"))
     except (ScoringError, DatasetError) as error:
-        _fail(str(error))
-    _print_predictions(scored)
-
-
-def _print_predictions(scored) -> None:
-    """One sentence per place for tomorrow: the date, the chance in words and numbers, why."""
-    rows = scored.predictions
-    tomorrow = rows[rows["local_date"] == rows["local_date"].min()]
-    for row in tomorrow.itertuples():
-        day = row.predicts_date.strftime("%a %d %b")
-        console.print(
-            f"{row.place}: {day}, {chance(row.probability)} ({row.probability:.0%}) chance of "
-            f"being sick; {reasons(json.loads(row.reasons))}; model v{row.model_version}, "
-            f"{personal(int(getattr(row, 'evidence_days', 0)))}."
-        )
-    console.print(f"{len(rows)} predictions ({scored.via}) written to {scored.path}")
+        fail(str(error))
+    present.predictions(scored)
 
 
 @app.command()
@@ -342,41 +264,11 @@ def triggers(
     much of the uncertainty your diary has removed. "Not enough evidence yet" is said
     where that is the truth. Written by every training run, and kept in MLflow.
     """
-    from airsick_training.triggers import Trigger
-
     settings = _settings()
     latest, past = steps.triggers(settings)
     if latest is None:
-        _fail("No training has run yet; run `airsick train` (or `airsick demo --once`) first.")
-    found = [Trigger(**t) for t in latest["triggers"]]
-    days = latest.get("labelled_days") or 0
-    console.print(
-        f"What affects {settings.person}, from {days} logged days "
-        f"(training up to {latest['date_to']}):"
-    )
-    table = Table(show_edge=False)
-    for column in ("factor", "verdict", "odds ×", "95 % interval", "typical change", "evidence"):
-        table.add_column(column, justify="right" if column in ("odds ×", "evidence") else "left")
-    colours = {"raises your risk": "red", "lowers your risk": "green"}
-    for t in found:
-        sure = t.verdict not in ("not enough evidence yet", "no data here")
-        table.add_row(
-            t.label,
-            f"[{colours.get(t.verdict, 'default')}]{t.verdict}[/]",
-            f"{t.odds_ratio:.2f}" if sure else "",
-            f"{t.low:.2f} to {t.high:.2f}" if sure else "",
-            t.change,
-            f"{t.evidence:.0%}",
-        )
-    console.print(table)
-    console.print(
-        "Odds × is how the odds of being sick the next day change after the typical change "
-        "(1 = no change); evidence is the share of the prior's uncertainty your diary removed."
-    )
-    if history and past is not None and len(past):
-        wide = past.pivot_table(index="trained_to", columns="term", values="odds_ratio")
-        console.print(wide.round(2).to_string())
-    console.print(f"Tracked in MLflow: run {latest['run_id']} at {settings.mlflow_ui_url}")
+        fail("No training has run yet; run `airsick train` (or `airsick demo --once`) first.")
+    present.triggers(settings.person, latest, past, history, settings.mlflow_ui_url)
 
 
 @app.command()
@@ -394,27 +286,10 @@ def forget(
     """
     settings = _settings()
     if not yes:
-        _fail(f"This removes all of {person}'s data for good; run again with --yes to do it.")
+        fail(f"This removes all of {person}'s data for good; run again with --yes to do it.")
     with console.status(f"forgetting {person}…"):
         done = steps.forget(settings, person)
-    raw = ", ".join(f"{n:,} {t} rows" for t, n in done.raw.items()) or "nothing"
-    tables = sum(done.lakehouse.values())
-    runs = done.mlflow
-    console.print(f"Removed {person}'s data: from the raw zone {raw};")
-    console.print(
-        f"from the lakehouse {tables:,} rows in {len(done.lakehouse)} tables, with every "
-        "older snapshot and its files;"
-    )
-    console.print(
-        f"from MLflow {runs.runs} runs, {runs.model_versions} model versions and "
-        f"{runs.logged_models} logged models"
-        + (
-            " with their artifacts, for good;"
-            if runs.purged or not runs.runs
-            else " (deleted; purge them on the tracking server with `mlflow gc`);"
-        )
-    )
-    console.print(f"and {done.notifications} messages from the ledger.")
+    present.forgotten(person, done)
 
 
 @app.command()
@@ -458,17 +333,6 @@ def _use_prefect(settings: Settings) -> None:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 
-class _StageStatus(logging.Handler):
-    """Shows which stage of a flow is running in a rich status line."""
-
-    def __init__(self, status, flow_name: str) -> None:
-        super().__init__(logging.INFO)
-        self.status, self.flow_name = status, flow_name
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.status.update(f"{self.flow_name} flow: {record.getMessage()}…")
-
-
 def _run_flow(settings: Settings, stage: str) -> dict:
     """Run one flow in this process with ``settings``, a status line per stage; user errors
     end it."""
@@ -480,7 +344,7 @@ def _run_flow(settings: Settings, stage: str) -> dict:
     stages = logging.getLogger(flows.STAGE_LOGGER)
     try:
         with console.status(f"{stage} flow: starting Prefect…") as status:
-            handler = _StageStatus(status, stage)
+            handler = present.StageStatus(status, stage)
             stages.addHandler(handler)
             stages.setLevel(logging.INFO)
             try:
@@ -492,8 +356,8 @@ def _run_flow(settings: Settings, stage: str) -> dict:
             finally:
                 stages.removeHandler(handler)
     except FLOW_ERRORS as error:
-        _fail(f"The {stage} flow failed: {error}")
-        raise  # unreachable: _fail exits
+        fail(f"The {stage} flow failed: {error}")
+        raise  # unreachable: fail exits
 
 
 @app.command("run")
@@ -504,7 +368,7 @@ def run_flow(
     or one stage. Runs are recorded in Prefect (ephemeral, or AIRSICK_PREFECT_API_URL) and
     their logs and artifacts are in its UI; the result is printed as JSON."""
     if stage not in FLOWS:
-        _fail(f"Unknown flow '{stage}'; choose one of {', '.join(FLOWS)}.")
+        fail(f"Unknown flow '{stage}'; choose one of {', '.join(FLOWS)}.")
     result = _run_flow(_settings(), stage)
     console.print_json(json.dumps(result, default=str))
 
@@ -519,7 +383,7 @@ def schedule() -> None:
     """
     settings = _settings()
     if not settings.prefect_api_url:
-        _fail(
+        fail(
             "Deployments need a Prefect server: set AIRSICK_PREFECT_API_URL "
             "(e.g. http://127.0.0.1:4200/api), or run the whole stack with `airsick up`."
         )
@@ -527,7 +391,7 @@ def schedule() -> None:
     from airsick_orchestration import deployments
 
     if not steps.wait_for_http(f"{settings.prefect_api_url}/health", timeout=300):
-        _fail(f"No Prefect server answers at {settings.prefect_api_url}; start it first.")
+        fail(f"No Prefect server answers at {settings.prefect_api_url}; start it first.")
     console.print(f"serving the deployments on {settings.prefect_api_url} (Ctrl-C stops)")
     deployments.serve(settings)
 
@@ -550,10 +414,10 @@ def app_command(
     settings = _settings()
     port = settings.app_port if port is None else port
     if not steps.port_free(host, port):
-        _fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_APP_PORT.")
+        fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_APP_PORT.")
     password = settings.app_password.get_secret_value() if settings.app_password else None
     if password is None and host not in ("127.0.0.1", "localhost", "::1"):
-        _fail(f"The app writes health data: set AIRSICK_APP_PASSWORD before serving it on {host}.")
+        fail(f"The app writes health data: set AIRSICK_APP_PASSWORD before serving it on {host}.")
     marimo = str(Path(sys.executable).parent / "marimo")
     command = [marimo, "run", str(APP), "--headless", "--host", host, "--port", str(port)]
     if password:
@@ -600,7 +464,7 @@ def up(
     """
     settings = _settings()
     if not steps.built(settings):
-        _fail(
+        fail(
             f"Nothing is built in {settings.home} yet; run `airsick demo --once` (offline) "
             "or `airsick run daily` first."
         )
@@ -614,7 +478,7 @@ def _bring_up(settings: Settings, standin: bool) -> None:
     try:
         code = stack.up(settings, standin=standin, say=console.print)
     except steps.PortTakenError as error:
-        _fail(str(error))
+        fail(str(error))
     raise typer.Exit(code)
 
 
@@ -632,7 +496,7 @@ def docs(
         with console.status("dbt docs generate…"):
             page = steps.generate_docs(settings)
     except TransformError as error:
-        _fail(str(error))
+        fail(str(error))
     if not serve:
         console.print(f"dbt docs written to {page}")
         return
@@ -677,11 +541,11 @@ def standin_command(
     try:
         server_module, replay_module = steps.offline("server"), steps.offline("replay")
     except steps.OfflineMissingError as error:
-        _fail(str(error))
+        fail(str(error))
     if calibrate:
         calibration = steps.offline("calibration")
         if not calibrate.is_dir():
-            _fail(f"{calibrate} is not a folder; give the folder of recorded series.")
+            fail(f"{calibrate} is not a folder; give the folder of recorded series.")
         print(calibration.to_markdown(calibration.compare(calibrate)))
         return
     settings = _settings()
@@ -722,7 +586,7 @@ def diary_log(
             settings, day=when, sick=sick, symptoms=symptoms, severity=severity, note=note
         )
     except USER_ERRORS as error:
-        _fail(str(error))
+        fail(str(error))
     state = "sick" if sick else "well"
     if result.written:
         console.print(f"Logged {when} as {state} for {settings.person}.")
@@ -744,7 +608,7 @@ def diary_import(
     try:
         result = steps.import_diary(settings, file)
     except USER_ERRORS as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(
         f"Imported {result.given} entries from {file.name}: {result.written} new or changed, "
         f"{result.given - result.written} already in the diary."
@@ -762,7 +626,7 @@ def diary_export(
     """
     settings = _settings()
     if file.parent and not file.parent.is_dir():
-        _fail(f"Folder {file.parent} does not exist; create it or give another path.")
+        fail(f"Folder {file.parent} does not exist; create it or give another path.")
     written = steps.export_diary(settings, file)
     console.print(f"Exported {written} days of {settings.person}'s diary to {file}.")
 
@@ -804,51 +668,11 @@ def demo(
             )
             summary = _run_flow(pointed, "daily")
     except USER_ERRORS as error:
-        _fail(str(error))
-    _print_daily(summary)
+        fail(str(error))
+    present.daily(summary)
     if once:
         return
     _bring_up(settings, standin=True)
-
-
-def _print_daily(summary: dict) -> None:
-    seconds = summary["seconds"]
-    console.print(
-        f"Ingested {summary['rows_ingested']:,} rows ({summary['new_hours']:,} new hours) for "
-        f"{summary['places']} place(s) in {seconds['ingest']:.1f} s; built "
-        f"{summary['feature_rows']:,} feature rows with dbt in {seconds['transform']:.1f} s."
-    )
-    if summary["trained"]:
-        verdict = "promoted to @champion" if summary["promoted"] else "stays @challenger"
-        scores = summary["scores"]
-        name = scores["challenger"]
-        if "brier" in scores:
-            oracle = f", oracle {scores['oracle']:.3f}" if "oracle" in scores else ""
-            result = (
-                f"{name} Brier {scores['brier']:.3f} (base rate {scores['base_rate']:.3f}{oracle})"
-            )
-        else:
-            result = f"{name}, from {scores.get('labelled_days', 0)} labelled days"
-        console.print(
-            f"Trained because {summary['retrain_reason']}: {result}; version "
-            f"{summary['model_version']} {verdict} ({seconds['train']:.1f} s)."
-        )
-    else:
-        console.print(f"No training: {summary['retrain_reason']}.")
-    for row in summary["tomorrow"]:
-        day = date.fromisoformat(row["date"]).strftime("%a %d %b")
-        console.print(
-            f"{row['place']}: {day}, {chance(row['probability'])} ({row['probability']:.0%}) "
-            f"chance of being sick; {row['why']}; model v{row['model_version']}, "
-            f"{personal(int(row.get('evidence_days', 0)))}."
-        )
-    alert = summary.get("alert", {})
-    if alert and alert["status"] != "off":
-        console.print(f"Evening alert {alert['status']}: {alert['detail']}.")
-    for note in summary.get("skipped", []):
-        err.print(f"[cyan]note:[/] {note}")
-    for problem in summary["stale"]:
-        err.print(f"[yellow]stale:[/] {problem}")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +50,23 @@ def use(tracking_uri: str, experiment: str, artifact_location: str | None = None
     return found.experiment_id
 
 
-def current_champion(name: str = MODEL_NAME) -> Champion | None:
+def client_for(tracking_uri: str) -> MlflowClient:
+    """The registry and tracking client of one store: every registry call below takes it,
+    so nothing depends on which store the process was last pointed at."""
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def load_json(tracking_uri: str, run_id: str, path: str) -> dict:
+    """A run's JSON artifact, fetched from ``tracking_uri``'s artifact store."""
+    with tempfile.TemporaryDirectory() as folder:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=path, dst_path=folder, tracking_uri=tracking_uri
+        )
+        return json.loads(Path(local).read_text())
+
+
+def current_champion(client: MlflowClient, name: str = MODEL_NAME) -> Champion | None:
     """Return the version holding the champion alias, or None if there is none yet."""
-    client = MlflowClient()
     try:
         version = client.get_model_version_by_alias(name, CHAMPION)
     except MlflowException as error:  # no such model or alias yet: there is no champion
@@ -173,13 +188,17 @@ def log_training(
 
 
 def register(
-    model_uri: str, recipe: dict, run_id: str, evidence_days: int = 0, name: str = MODEL_NAME
+    client: MlflowClient,
+    model_uri: str,
+    recipe: dict,
+    run_id: str,
+    evidence_days: int = 0,
+    name: str = MODEL_NAME,
 ) -> str:
     """Register the logged model as a new version with its recipe; make it the challenger."""
     tags = {"recipe": json.dumps(recipe), "evidence_days": str(evidence_days)}
     log.info("registering the model of run %s", run_id)
     # The client, not mlflow.register_model: that one prints to the person's terminal.
-    client = MlflowClient()
     if not client.search_registered_models(filter_string=f"name = '{name}'"):
         client.create_registered_model(name)
     logged = model_uri.removeprefix("models:/")  # log_model's URI names the logged model
@@ -192,13 +211,14 @@ def register(
     return str(version)
 
 
-def record_decision(version: str, promote: bool, reason: str, name: str = MODEL_NAME) -> None:
+def record_decision(
+    client: MlflowClient, version: str, promote: bool, reason: str, name: str = MODEL_NAME
+) -> None:
     """Move the champion alias if promoted; tag the version with the decision either way.
 
     A promotion is tagged ``promoting`` before the alias moves and ``promoted`` after, so a
     process killed in between leaves a state ``settle_interrupted`` can read.
     """
-    client = MlflowClient()
     log.info("version %s: %s", version, "promoting to @champion" if promote else "refused")
     client.set_model_version_tag(name, version, "decision_reason", reason)
     if not promote:
@@ -209,7 +229,9 @@ def record_decision(version: str, promote: bool, reason: str, name: str = MODEL_
     client.set_model_version_tag(name, version, "decision", "promoted")
 
 
-def settle_interrupted(experiment_id: str, name: str = MODEL_NAME) -> list[str]:
+def settle_interrupted(
+    client: MlflowClient, experiment_id: str, name: str = MODEL_NAME
+) -> list[str]:
     """Close what an interrupted training left open; return what was settled.
 
     A version registered but never decided (the process died between registering and the
@@ -219,7 +241,6 @@ def settle_interrupted(experiment_id: str, name: str = MODEL_NAME) -> list[str]:
     """
     from mlflow.entities import RunStatus
 
-    client = MlflowClient()
     settled = []
     try:
         versions = client.search_model_versions(f"name = '{name}'")
@@ -266,7 +287,7 @@ def person_triggers(
     first training, and one row per run and factor (``trained_to``, ``term``, ``odds_ratio``,
     ``low``, ``high``, ``evidence``) from the runs' metrics, oldest first.
     """
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    client = client_for(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     columns = ["trained_to", "run_id", "term", "odds_ratio", "low", "high", "evidence"]
     if found is None:
@@ -299,8 +320,7 @@ def person_triggers(
     if not with_triggers:
         return None, history
     newest = with_triggers[0]
-    mlflow.set_tracking_uri(tracking_uri)
-    latest = mlflow.artifacts.load_dict(f"{newest.info.artifact_uri}/{TRIGGERS_ARTIFACT}")
+    latest = load_json(tracking_uri, newest.info.run_id, TRIGGERS_ARTIFACT)
     return {**latest, "run_id": newest.info.run_id}, history
 
 
@@ -312,7 +332,7 @@ def person_backtest(
     Columns: local_date, place, fold, y, p, model (the challenger and the base rate);
     empty before the first backtested training. The dict says which run and challenger.
     """
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    client = client_for(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     empty = pd.DataFrame(columns=["local_date", "place", "fold", "y", "p", "model"])
     if found is None:
@@ -327,8 +347,7 @@ def person_backtest(
     if not runs:
         return empty, {}
     run = runs[0]
-    mlflow.set_tracking_uri(tracking_uri)
-    table = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/{BACKTEST_ARTIFACT}")
+    table = load_json(tracking_uri, run.info.run_id, BACKTEST_ARTIFACT)
     frame = pd.DataFrame(table["data"], columns=table["columns"])
     frame["local_date"] = pd.to_datetime(frame["local_date"])
     about = {

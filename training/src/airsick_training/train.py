@@ -113,11 +113,14 @@ def train(
     days = dataset.labelled_days
     fold_kind, folds = folds_for(dataset.frame["local_date"], months=backtest_months)
     experiment_id = track.use(tracking_uri, experiment, artifact_location)
-    for left in track.settle_interrupted(experiment_id):
+    client = track.client_for(tracking_uri)
+    for left in track.settle_interrupted(client, experiment_id):
         say(f"settled {left}, left open by an interrupted training")
-    champion = track.current_champion()
+    champion = track.current_champion(client)
     if not folds:
-        return _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, say)
+        return _without_backtest(
+            client, dataset, champion, experiment_id, ui_url, tags, person, say
+        )
 
     # A week-by-week gate looks at the last 12 weeks; a month-by-month one at gate_folds.
     gate_folds = gate_folds if fold_kind == "monthly" else WEEKLY_GATE_FOLDS
@@ -193,14 +196,14 @@ def train(
             ignore_index=True,
         ),
     )
-    version = track.register(model_uri, specs[challenger], run_id, days)
-    track.record_decision(version, decision.promote, decision.reason)
+    version = track.register(client, model_uri, specs[challenger], run_id, days)
+    track.record_decision(client, version, decision.promote, decision.reason)
     reason = decision.reason
     if champion is None and not decision.promote:
         # Nobody answers yet: the population prior does until a personal model wins.
         fallback = Decision(True, f"{challenger} was refused ({reason}); the prior answers")
         prior_version, _ = _register_simple(
-            PopulationPrior(), dataset, fallback, experiment_id, tags, person
+            client, PopulationPrior(), dataset, fallback, experiment_id, tags, person
         )
         reason += f"; the population prior (version {prior_version}) answers meanwhile"
     return TrainReport(
@@ -228,7 +231,9 @@ def _coefficient_table(fitted, x: np.ndarray, y: np.ndarray, days: int) -> pd.Da
     return None
 
 
-def _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, say) -> TrainReport:
+def _without_backtest(
+    client, dataset, champion, experiment_id, ui_url, tags, person, say
+) -> TrainReport:
     """Rule 0 of the gate: too little diary for a backtest (day zero, the first two weeks).
 
     With no champion the population prior is registered and answers, labelled as not
@@ -238,7 +243,9 @@ def _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, sa
     model = PopulationPrior() if champion is None else PersonalLogistic()
     say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
     decision = without_backtest(days, champion is not None, MIN_TRAIN_DAYS + 7)
-    version, run_id = _register_simple(model, dataset, decision, experiment_id, tags, person)
+    version, run_id = _register_simple(
+        client, model, dataset, decision, experiment_id, tags, person
+    )
     empty = _table({}, [])
     return TrainReport(
         table=empty,
@@ -256,7 +263,9 @@ def _without_backtest(dataset, champion, experiment_id, ui_url, tags, person, sa
     )
 
 
-def _register_simple(model, dataset, decision, experiment_id, tags, person) -> tuple[str, str]:
+def _register_simple(
+    client, model, dataset, decision, experiment_id, tags, person
+) -> tuple[str, str]:
     """Fit, log and register a model without a backtest (the prior, or a first few days)."""
     x, y = inputs(dataset.frame), dataset.label.to_numpy()
     fitted = model.fit(x, y)
@@ -281,6 +290,6 @@ def _register_simple(model, dataset, decision, experiment_id, tags, person) -> t
         tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
         triggers=[t.as_dict() for t in triggers.for_person(x, y)],
     )
-    version = track.register(model_uri, fitted.spec(), run_id, evidence)
-    track.record_decision(version, decision.promote, decision.reason)
+    version = track.register(client, model_uri, fitted.spec(), run_id, evidence)
+    track.record_decision(client, version, decision.promote, decision.reason)
     return version, run_id
