@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -61,3 +62,35 @@ def standin_process(env: dict[str, str], *options: str):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def model_server(home, environment: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Start `airsick serve` for ``home`` on a free port in its own session; wait for /ping."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airsick_orchestration", "serve", "--port", str(port)],
+        env={**os.environ, "AIRSICK_HOME": str(home), **environment},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/ping", timeout=2).ok:
+                return process, url
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    stop(process)
+    raise RuntimeError("the model server did not come up")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a process started in its own session, and everything under it."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,14 +26,13 @@ import cloudpickle
 import mlflow
 import numpy as np
 import pandas as pd
-import requests
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
 from airsick_training.features import INPUT_COLUMNS
 from airsick_training.pyfunc import input_schema, model_input
 from mlflow.models import ModelSignature
 
-from benchmarks._util import free_port
+from benchmarks._util import model_server, stop
 from benchmarks.transform import prepare
 
 SECONDS = float(os.environ.get("AIRSICK_BENCH_SECONDS", "10"))
@@ -72,30 +70,7 @@ def register_trivial(tracking_uri: str, artifacts: str) -> None:
 
 
 def start(settings, tracking_uri: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "AIRSICK_HOME": str(settings.home),
-        "AIRSICK_MLFLOW_TRACKING_URI": tracking_uri,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airsick_orchestration", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/ping", timeout=2).ok:
-                return process, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    stop(process)
-    raise RuntimeError("the model server did not come up")
+    return model_server(settings.home, {"AIRSICK_MLFLOW_TRACKING_URI": tracking_uri})
 
 
 def rss_mb(process: subprocess.Popen) -> float:
@@ -127,14 +102,6 @@ def load(url: str, body_file: str, clients: int, seconds: float) -> dict:
         check=True,
     )
     return json.loads(done.stdout)
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def main() -> None:

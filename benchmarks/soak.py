@@ -28,40 +28,13 @@ from airsick_orchestration import steps
 from airsick_training.features import INPUT_COLUMNS
 from airsick_training.pyfunc import model_input
 
-from benchmarks._util import free_port
-from benchmarks.serving import rss_mb, stop
+from benchmarks._util import model_server, stop
+from benchmarks.serving import rss_mb
 from benchmarks.transform import prepare
 
 SECONDS = float(os.environ.get("AIRSICK_SOAK_SECONDS", "600"))
 CLIENTS = 8
 PROMOTE_EVERY = 60.0
-
-
-def _serve(settings) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "AIRSICK_HOME": str(settings.home),
-        "AIRSICK_SERVE_POLL_SECONDS": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airsick_orchestration", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/ping", timeout=2).ok:
-                return process, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    stop(process)
-    raise RuntimeError("the model server did not come up")
 
 
 def _promote(client: mlflow.MlflowClient) -> str:
@@ -100,7 +73,7 @@ def main() -> None:
     body_file = tempfile.mktemp(suffix=".json")
     Path(body_file).write_text(json.dumps({"dataframe_records": [record]}))
 
-    process, url = _serve(settings)
+    process, url = model_server(settings.home, {"AIRSICK_SERVE_POLL_SECONDS": "1"})
     samples: list[tuple[float, float]] = []
     promotions: list[tuple[str, float | None]] = []  # version, seconds until it was served
     try:

@@ -28,11 +28,29 @@ NOW = datetime(2026, 5, 20, 18, 0, tzinfo=UTC)
 ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts"))
 
 
+# The longest test files (minutes each), started first: `make test` gives each file to one
+# worker, and a long file picked up last would leave the other workers idle at the end.
+LONGEST_FIRST = (
+    "integration/test_overlaps.py",
+    "integration/test_stack.py",
+    "browser/test_app.py",
+    "integration/test_new_person.py",
+    "integration/test_serving.py",
+    "data/test_real_people.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).relative_to(REPO / "tests").parts
         if parts[0] in ("integration", "data", "browser"):
             item.add_marker(getattr(pytest.mark, parts[0]))
+
+    def rank(item: pytest.Item) -> int:
+        path = Path(str(item.fspath)).relative_to(REPO / "tests").as_posix()
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a file, and of the others, is kept
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,13 +77,14 @@ def score(
         ref = registry.champion(tracking_uri)
         if ref is None:
             raise ScoringError("There is no champion model yet; run `airsick train` first.")
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(tracking_uri)
-        # The requirement check compares the model's pip requirements with this environment
-        # (1 s); in-process scoring runs the environment that trained it.
-        model = mlflow.pyfunc.load_model(ref.uri, suppress_warnings=True)
-        columns = list(model.metadata.metadata["input_columns"])
-        answer = model.predict(rows[columns].to_numpy(dtype="float64", na_value=float("nan")))
+        with tempfile.TemporaryDirectory() as folder:
+            # The requirement check compares the model's pip requirements with this
+            # environment (1 s); in-process scoring runs the environment that trained it.
+            model = mlflow.pyfunc.load_model(
+                str(registry.download(tracking_uri, ref, Path(folder))), suppress_warnings=True
+            )
+            columns = list(model.metadata.metadata["input_columns"])
+            answer = model.predict(rows[columns].to_numpy(dtype="float64", na_value=float("nan")))
         probabilities, reasons = answer["probability"].tolist(), answer["reasons"].tolist()
         evidence = answer.get("evidence_days", pd.Series(0, index=answer.index)).tolist()
         version, via = ref.version, "in-process"
@@ -105,10 +107,7 @@ def score(
 
 
 def _run_id(tracking_uri: str, version: str) -> str:
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    return client.get_model_version(names.MODEL_NAME, version).run_id
+    return registry.client_for(tracking_uri).get_model_version(names.MODEL_NAME, version).run_id
 
 
 def _write(lakehouse: Lakehouse, predictions: pd.DataFrame, now: datetime) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from airsick_core.names import POLLUTANTS
 
 from airsick_standin.replay import load_csv_recording, load_recording
 from airsick_standin.simulator import Simulator
@@ -80,14 +81,8 @@ SERIES = [
     ),
     *(
         Series("Berlin", 52.52, 13.41, "berlin_2023-01-01_2023-07-13_tz-bangkok.csv", v, 7)
-        for v in (
-            "pm10",
-            "pm2_5",
-            "carbon_monoxide",
-            "nitrogen_dioxide",
-            "sulphur_dioxide",
-            "ozone",
-        )
+        for v in POLLUTANTS
+        if v != "dust"  # the Berlin recording has no dust
     ),
     *(
         Series("Vigo", 42.2328, -8.7226, "vigo_2024-01-01_2024-10-25_dlt.csv.gz", v)

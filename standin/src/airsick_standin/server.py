@@ -19,13 +19,14 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import orjson
+from airsick_core.http import BackgroundServer
 from airsick_ingestion.open_meteo.constants import (
     API_PATH,
     ARCHIVE_FIRST_DATE,
@@ -285,7 +286,7 @@ def parse_query(
     )
 
 
-class StandIn:
+class StandIn(BackgroundServer):
     """The stand-in server: start it on loopback, point ``AIRSICK_OPEN_METEO_URL`` at it."""
 
     def __init__(
@@ -298,38 +299,7 @@ class StandIn:
         self.simulator = Simulator()
         self.replay = replay
         self.control = Control(now=now)
-        self._server = ThreadingHTTPServer((host, port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> StandIn:
-        """Serve in a background thread; return self."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted (the ``airsick standin`` command)."""
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        """Stop serving (if it was) and close the socket."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> StandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(host, port, _handler(self))
 
     # The answer, separated from HTTP so it can be tested directly.
     def answer(

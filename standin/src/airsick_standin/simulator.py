@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+from airsick_core.names import POLLENS
 
 # Variables the stand-in can answer, in addition to airsick's own, with their decimals.
 DECIMALS = {
@@ -50,17 +51,7 @@ DECIMALS = {
     "olive_pollen": 1,
     "ragweed_pollen": 1,
 }
-EUROPE_ONLY = frozenset(
-    {
-        "ammonia",
-        "alder_pollen",
-        "birch_pollen",
-        "grass_pollen",
-        "mugwort_pollen",
-        "olive_pollen",
-        "ragweed_pollen",
-    }
-)
+EUROPE_ONLY = frozenset({"ammonia", *POLLENS})
 GLOBAL_ONLY = frozenset({"uv_index_clear_sky"})
 # The weather the stand-in answers on /v1/archive and /v1/forecast, with its decimals.
 WEATHER_DECIMALS = {

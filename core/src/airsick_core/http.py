@@ -1,0 +1,50 @@
+"""A local HTTP server run in a background thread: the stand-in and the dbt docs site."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
+
+
+class BackgroundServer:
+    """Serve ``handler`` on ``host:port`` (port 0 picks a free one), in a thread or this one.
+
+    ``start`` serves in a daemon thread and ``stop`` shuts it down and closes the socket; as
+    a context manager it does both. ``serve_forever`` serves in the calling thread (a
+    command that runs until Ctrl-C).
+    """
+
+    def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        """Serve in a background thread; return self."""
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        """Stop serving (if it was) and close the socket."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
