@@ -166,3 +166,33 @@ def test_the_app_will_not_listen_beyond_loopback_without_a_password():
     result = airsick("app", "--host", "0.0.0.0")
     assert result.exit_code == 1
     assert "set AIRSICK_APP_PASSWORD" in result.output
+
+
+def test_a_flow_run_without_a_server_gets_a_temporary_one_that_ends_with_it(tmp_path):
+    """No `airsick up` for this home: the command starts Prefect's temporary server at once,
+    records its run there, and leaves no server behind."""
+    import os
+    import re
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    home = tmp_path / "home"
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "airsick"), "-v", "run", "reminder"],
+        env={**os.environ, "AIRSICK_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"status": "off"' in done.stdout
+    (url,) = re.findall(r"started a temporary one at (\S+)", done.stderr)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url}/health", timeout=2)
+    with sqlite3.connect(home / "prefect" / "prefect.db") as db:
+        runs = db.execute("select state_name from flow_run").fetchall()
+    assert runs == [("Completed",)]

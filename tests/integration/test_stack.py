@@ -173,7 +173,7 @@ def test_stack_comes_up_runs_a_deployment_and_stops_on_ctrl_c(demo_home):
             timeout=300,
         )
         assert scored.returncode == 0, scored.stderr
-        assert "temporary server" not in scored.stdout + scored.stderr
+        assert "temporary" not in scored.stdout + scored.stderr
         runs_after = score_runs(urls["prefect"])
         assert len(runs_after) == len(runs_before) + 1
         assert runs_after.count("COMPLETED") == runs_before.count("COMPLETED") + 1

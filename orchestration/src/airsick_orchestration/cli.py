@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -310,33 +311,44 @@ FLOWS = ("daily", "ingest", "transform", "train", "score", "reminder")
 FLOW_ERRORS = (*USER_ERRORS, TransformError, DatasetError, ScoringError)
 
 
-def _use_prefect(settings: Settings) -> None:
+def _use_prefect(settings: Settings):
     """Point Prefect at its home and server; keep its console quiet unless --verbose.
 
     The server is AIRSICK_PREFECT_API_URL's, else the one `airsick up` runs for this home,
-    else a temporary one Prefect starts for this command (about 5 s).
+    else a temporary one for this command, started at once so that it boots while the
+    command gets ready (``stack.TemporaryPrefectServer``; returned, to wait for and stop).
 
     Runs still send every log line to Prefect (the UI shows them); only the terminal is
     spared the duplicate.
     """
-    from airsick_orchestration.stack import running_prefect_api
+    from airsick_orchestration.stack import TemporaryPrefectServer, running_prefect_api
 
     environment = settings.prefect_environment()
-    running = None if "PREFECT_API_URL" in environment else running_prefect_api(settings)
-    if running:  # the server `airsick up` runs; without one Prefect starts a temporary one
-        environment["PREFECT_API_URL"] = running
-    # On a fresh home the ephemeral server cannot create its database in a missing folder,
-    # and waits for itself until it times out: make the folder first.
+    # On a fresh home the server cannot create its database in a missing folder.
     Path(environment["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    temporary = None
+    if "PREFECT_API_URL" not in environment:
+        running = running_prefect_api(settings)
+        if running is None:
+            temporary = TemporaryPrefectServer(settings)
+            # Stopped at exit, after Prefect (imported later, so its exit handlers run
+            # first) has sent the run's last logs and states to it.
+            atexit.register(temporary.stop)
+            logging.getLogger(__name__).info(
+                "no Prefect server runs for this home; started a temporary one at %s",
+                temporary.api_url,
+            )
+        environment["PREFECT_API_URL"] = running or temporary.api_url
     os.environ.update(environment)
     if not logging.getLogger().isEnabledFor(logging.INFO):
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    return temporary
 
 
 def _run_flow(settings: Settings, stage: str) -> dict:
     """Run one flow in this process with ``settings``, a status line per stage; user errors
     end it."""
-    _use_prefect(settings)
+    temporary = _use_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from airsick_orchestration import flows
@@ -344,6 +356,8 @@ def _run_flow(settings: Settings, stage: str) -> dict:
     stages = logging.getLogger(flows.STAGE_LOGGER)
     try:
         with console.status(f"{stage} flow: starting Prefect…") as status:
+            if temporary is not None:
+                temporary.wait()
             handler = present.StageStatus(status, stage)
             stages.addHandler(handler)
             stages.setLevel(logging.INFO)

@@ -87,7 +87,7 @@ def ingest_flow(settings: Settings) -> dict:
 
 @flow(name="transform", log_prints=True)
 def transform_flow(settings: Settings) -> dict:
-    """Run `dbt build` (models, data tests, unit tests) and publish every node's result."""
+    """Run `dbt build` (models and data tests) and publish every node's result."""
     try:
         summary = dbt_build_task(settings)
     except TransformError as error:
@@ -107,10 +107,13 @@ def transform_flow(settings: Settings) -> dict:
 def dbt_build_task(settings: Settings) -> BuildSummary:
     """One `dbt build` in this process: dbt orders and runs the nodes, a failing test fails it.
 
+    The models and their data tests, as dbt recommends for production: the unit tests
+    (static inputs) run in `airsick transform` and in CI, not every evening.
+
     One task, not one per node: a Prefect task per dbt node tripled the build's wall time.
     Each node's result is in the flow's `dbt-build` artifact instead.
     """
-    return steps.transform(settings)
+    return steps.transform(settings, unit_tests=False)
 
 
 def _publish_dbt_results(nodes: list[dict]) -> None:

@@ -256,14 +256,17 @@ def create_persona(settings: Settings) -> tuple[DiaryResult, int]:
     return result, truth
 
 
-def transform(settings: Settings, select: list[str] | None = None) -> runner.BuildSummary:
-    """Build, test and document-check the lakehouse with dbt, then keep it from growing."""
+def transform(
+    settings: Settings, select: list[str] | None = None, unit_tests: bool = True
+) -> runner.BuildSummary:
+    """Build and test the lakehouse with dbt (``runner.build``), then keep it from growing."""
     summary = runner.build(
         settings.lakehouse,
         settings.dbt_dir,
         person=settings.person,
         today=settings.today(),
         select=select,
+        unit_tests=unit_tests,
     )
     maintain(settings.lakehouse, timedelta(days=settings.snapshot_retention_days))
     return summary
