@@ -101,6 +101,25 @@ def run_or_explain(pipeline: dlt.Pipeline, data, explained: tuple[type[Exception
 
 
 @contextlib.contextmanager
+def locked_pipeline(
+    name: str, lake_url: str, pipelines_dir: Path, s3: S3Access | None
+) -> Iterator[tuple[dlt.Pipeline, int]]:
+    """One writer per pipeline at a time: wait for its lock, then yield the pipeline and how
+    many packages an earlier, interrupted run left that are now loaded."""
+    with pipeline_lock(pipelines_dir, name):
+        pipeline = make_pipeline(name, lake_url, pipelines_dir, s3)
+        yield pipeline, finish_interrupted(pipeline)
+
+
+def load_rows(
+    pipeline: dlt.Pipeline, data, table: str, explained: tuple[type[Exception], ...] = ()
+) -> int:
+    """Run ``pipeline`` on ``data`` (see ``run_or_explain``); return the rows ``table`` got."""
+    run_or_explain(pipeline, data, explained)
+    return pipeline.last_trace.last_normalize_info.row_counts.get(table, 0)
+
+
+@contextlib.contextmanager
 def pipeline_lock(pipelines_dir: Path, name: str) -> Iterator[None]:
     """Wait for, then hold, one dlt pipeline's lock (released when the process ends)."""
     pipelines_dir.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from airsick_core import names
 from airsick_core.lake import S3Access
 
 from airsick_ingestion.diary.events import DiaryEvent, make_event
-from airsick_ingestion.lake import finish_interrupted, make_pipeline, pipeline_lock
+from airsick_ingestion.lake import finish_interrupted, locked_pipeline, make_pipeline
 
 PIPELINE_NAME = "airsick_diary"
 TABLE_NAME = names.DIARY
@@ -74,9 +74,7 @@ def append_events(
     Writers take turns (the app, the CLI and an import may write at once): each waits for
     the diary pipeline's lock, so every entry lands once and dlt's state stays whole.
     """
-    with pipeline_lock(pipelines_dir, PIPELINE_NAME):
-        pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
-        finish_interrupted(pipeline)
+    with locked_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3) as (pipeline, _):
         pipeline.run(diary_source(events))
     normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
     written = normalized.row_counts.get(TABLE_NAME, 0) if normalized else 0

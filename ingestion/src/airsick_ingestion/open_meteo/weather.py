@@ -24,13 +24,7 @@ from airsick_core import names
 from airsick_core.lake import S3Access
 from airsick_core.places import Place
 
-from airsick_ingestion.lake import (
-    finish_interrupted,
-    in_packages,
-    make_pipeline,
-    pipeline_lock,
-    run_or_explain,
-)
+from airsick_ingestion.lake import in_packages, load_rows, locked_pipeline
 from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
     OpenMeteoError,
@@ -190,16 +184,13 @@ def load_weather(
     """
     started = datetime.now(UTC)
     now = now or (lambda: datetime.now(UTC))
-    # One writer per pipeline at a time: a second ingest waits for the first.
-    with pipeline_lock(pipelines_dir, PIPELINE_NAME):
-        pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
-        resumed = finish_interrupted(pipeline)
+    # A second ingest waits for the first.
+    with locked_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3) as (pipeline, resumed):
         rows = 0
         before = archive.requests_sent + forecast.requests_sent
         for package in in_packages(places):
             source = weather_source(package, archive, forecast, WeatherPlan(plan), now, progress)
-            run_or_explain(pipeline, source, (OpenMeteoError,))
-            rows += pipeline.last_trace.last_normalize_info.row_counts.get(TABLE_NAME, 0)
+            rows += load_rows(pipeline, source, TABLE_NAME, (OpenMeteoError,))
     return WeatherResult(
         places=len(places),
         requests=archive.requests_sent + forecast.requests_sent - before,
