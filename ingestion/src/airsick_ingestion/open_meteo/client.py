@@ -276,6 +276,20 @@ def parse_times(times: Sequence[str | int], utc_offset_seconds: int) -> np.ndarr
     return local - np.timedelta64(int(utc_offset_seconds), "s")
 
 
+# dlt's column hints for what ``to_table`` writes before the variables: who, where, when.
+PLACE_HOUR_COLUMNS = {
+    "place": {"data_type": "text", "nullable": False},
+    "latitude": {"data_type": "double", "nullable": False},
+    "longitude": {"data_type": "double", "nullable": False},
+    "timezone": {"data_type": "text", "nullable": False},
+    "grid_latitude": {"data_type": "double"},
+    "grid_longitude": {"data_type": "double"},
+    "time": {"data_type": "timestamp", "nullable": False},
+    "fetched_at": {"data_type": "timestamp", "nullable": False},
+    "is_forecast": {"data_type": "bool", "nullable": False},
+}
+
+
 def to_table(body: dict, place: Place, variables: Sequence[str], fetched_at: datetime) -> pa.Table:
     """Turn one validated body into rows: one per hour, stamped with when it was fetched."""
     hourly = body["hourly"]

@@ -25,6 +25,7 @@ from airsick_core.places import Place
 
 from airsick_ingestion.lake import in_packages, load_rows, locked_pipeline
 from airsick_ingestion.open_meteo.client import (
+    PLACE_HOUR_COLUMNS,
     OpenMeteoClient,
     OpenMeteoError,
     Window,
@@ -39,15 +40,7 @@ PIPELINE_NAME = "airsick_air_quality"
 TABLE_NAME = names.AIR_QUALITY
 
 COLUMNS = {
-    "place": {"data_type": "text", "nullable": False},
-    "latitude": {"data_type": "double", "nullable": False},
-    "longitude": {"data_type": "double", "nullable": False},
-    "timezone": {"data_type": "text", "nullable": False},
-    "grid_latitude": {"data_type": "double"},
-    "grid_longitude": {"data_type": "double"},
-    "time": {"data_type": "timestamp", "nullable": False},
-    "fetched_at": {"data_type": "timestamp", "nullable": False},
-    "is_forecast": {"data_type": "bool", "nullable": False},
+    **PLACE_HOUR_COLUMNS,
     **{
         name: {"data_type": "bigint" if name.endswith("_aqi") else "double"}
         for name in HOURLY_VARIABLES

@@ -26,6 +26,7 @@ from airsick_core.places import Place
 
 from airsick_ingestion.lake import in_packages, load_rows, locked_pipeline
 from airsick_ingestion.open_meteo.client import (
+    PLACE_HOUR_COLUMNS,
     OpenMeteoClient,
     OpenMeteoError,
     Window,
@@ -46,15 +47,7 @@ TABLE_NAME = names.WEATHER
 ONE_DAY = timedelta(days=1)
 
 COLUMNS = {
-    "place": {"data_type": "text", "nullable": False},
-    "latitude": {"data_type": "double", "nullable": False},
-    "longitude": {"data_type": "double", "nullable": False},
-    "timezone": {"data_type": "text", "nullable": False},
-    "grid_latitude": {"data_type": "double"},
-    "grid_longitude": {"data_type": "double"},
-    "time": {"data_type": "timestamp", "nullable": False},
-    "fetched_at": {"data_type": "timestamp", "nullable": False},
-    "is_forecast": {"data_type": "bool", "nullable": False},
+    **PLACE_HOUR_COLUMNS,
     "source": {"data_type": "text", "nullable": False},
     **{name: {"data_type": "double"} for name in WEATHER_VARIABLES},
 }
