@@ -345,10 +345,10 @@ def _use_prefect(settings: Settings):
     return temporary
 
 
-def _run_flow(settings: Settings, stage: str) -> dict:
+def _run_flow(settings: Settings, stage: str, temporary=None) -> dict:
     """Run one flow in this process with ``settings``, a status line per stage; user errors
-    end it."""
-    temporary = _use_prefect(settings)
+    end it. ``temporary``: the server ``_use_prefect`` started earlier, if the command did."""
+    temporary = temporary or _use_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     from airsick_orchestration import flows
@@ -672,6 +672,9 @@ def demo(
     """
     settings = _settings()
     console.print(f"airsick demo · home {settings.home} · lake {settings.lake}")
+    # A fresh home's Prefect database takes seconds to create: let the server do that while
+    # the stand-in starts and the diary is written.
+    temporary = _use_prefect(settings)
     try:
         with steps.standin_serving(settings) as pointed:
             console.print(f"Open-Meteo stand-in answering at {pointed.open_meteo_url}")
@@ -680,7 +683,7 @@ def demo(
                 f"Diary: {result.written} new entries for '{settings.person}' "
                 f"({result.given} days up to {settings.today()})."
             )
-            summary = _run_flow(pointed, "daily")
+            summary = _run_flow(pointed, "daily", temporary)
     except USER_ERRORS as error:
         fail(str(error))
     present.daily(summary)
