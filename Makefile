@@ -7,9 +7,9 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 help: ## List the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: ## Install uv if missing, then every component from uv.lock
+install: ## Install uv if missing, then every component from uv.lock (bytecode compiled once)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv==0.13.9
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 demo: install ## Set up and run the main job: the whole pipeline offline for the demo persona
 	$(UV) run airsick demo

@@ -116,14 +116,16 @@ class Settings(BaseSettings):
         default_factory=default_extension_directory,
         description="Where DuckDB's extensions are installed from their PyPI packages.",
     )
-    docs_port: int = Field(default=8580, description="Port of the dbt docs site.")
+    docs_port: int = Field(default=8580, ge=1, le=65535, description="Port of the dbt docs site.")
 
     mlflow_tracking_uri: SecretStr | None = Field(
         default=None,
         description="MLflow tracking and registry: an http(s) server or a database URI. "
         "Default: sqlite:///HOME/mlflow/mlflow.db with artifacts in HOME/mlflow/artifacts.",
     )
-    mlflow_port: int = Field(default=5000, description="Port of the local MLflow server.")
+    mlflow_port: int = Field(
+        default=5000, ge=1, le=65535, description="Port of the local MLflow server."
+    )
     mlflow_experiment: str = Field(default="airsick", description="Experiment of training runs.")
     promotion_margin: float = Field(
         default=0.01,
@@ -140,7 +142,7 @@ class Settings(BaseSettings):
     )
 
     serve_host: str = Field(default="127.0.0.1", description="Where `airsick serve` listens.")
-    serve_port: int = Field(default=5001, description="Port of the model server.")
+    serve_port: int = Field(default=5001, ge=1, le=65535, description="Port of the model server.")
     serve_max_rows: int = Field(
         default=20_000,
         ge=1,
@@ -155,12 +157,14 @@ class Settings(BaseSettings):
         description="A running Prefect server's API (http://127.0.0.1:4200/api); "
         "default: Prefect's ephemeral mode with its home under HOME/prefect.",
     )
-    prefect_port: int = Field(default=4200, description="Port of the local Prefect server.")
+    prefect_port: int = Field(
+        default=4200, ge=1, le=65535, description="Port of the local Prefect server."
+    )
     daily_cron: str = Field(
         default="0 18 * * *",
         description="When the daily flow runs, as cron in the person's first place's timezone.",
     )
-    app_port: int = Field(default=2718, description="Port of the marimo app.")
+    app_port: int = Field(default=2718, ge=1, le=65535, description="Port of the marimo app.")
     app_password: SecretStr | None = Field(
         default=None,
         description="Password of the app (it writes health data). Needed to serve it "
@@ -186,7 +190,9 @@ class Settings(BaseSettings):
     )
 
     standin_host: str = Field(default="127.0.0.1", description="Where the stand-in listens.")
-    standin_port: int = Field(default=8765, description="Port of the Open-Meteo stand-in.")
+    standin_port: int = Field(
+        default=8765, ge=0, le=65535, description="Port of the Open-Meteo stand-in."
+    )
     persona_seed: int = Field(default=7, description="Seed of the demo persona's diary.")
 
     aws_endpoint_url: str | None = Field(

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -48,7 +47,7 @@ USER_ERRORS = (
     PlaceError,
     OpenMeteoError,
     steps.PortTakenError,
-    steps.OfflineMissingError,
+    steps.NotInstalledError,
     locks.RunInProgressError,
 )
 
@@ -211,7 +210,9 @@ def train() -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address (default AIRSICK_SERVE_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_SERVE_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default AIRSICK_SERVE_PORT).")
+    ] = None,
 ) -> None:
     """Serve models:/airsick@champion over HTTP, following promotions, until Ctrl-C.
 
@@ -415,7 +416,9 @@ def app_command(
     host: Annotated[str, typer.Option(help="Address (0.0.0.0 only inside a container).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_APP_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default AIRSICK_APP_PORT).")
+    ] = None,
 ) -> None:
     """Run the marimo app in the browser: tomorrow's risk and why, the forecast, the diary,
     and how the model has done. Read-only notebook (run mode) on 127.0.0.1.
@@ -423,42 +426,30 @@ def app_command(
     With AIRSICK_APP_PASSWORD set, the app asks for it (marimo's own login); without it,
     the app refuses to listen beyond this machine.
     """
-    from airsick_notebooks import APP
-
+    serve = steps.notebooks("serve")
     settings = _settings()
-    port = settings.app_port if port is None else port
-    if not steps.port_free(host, port):
-        fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_APP_PORT.")
-    password = settings.app_password.get_secret_value() if settings.app_password else None
-    if password is None and host not in ("127.0.0.1", "localhost", "::1"):
-        fail(f"The app writes health data: set AIRSICK_APP_PASSWORD before serving it on {host}.")
-    marimo = str(Path(sys.executable).parent / "marimo")
-    command = [marimo, "run", str(APP), "--headless", "--host", host, "--port", str(port)]
-    if password:
-        # From a file only this user reads, so the password is not on the command line.
-        secret = settings.home / "app" / "password"
-        secret.parent.mkdir(parents=True, exist_ok=True)
-        secret.touch(mode=0o600)
-        secret.chmod(0o600)
-        secret.write_text(password)
-        command += ["--token", "--token-password-file", str(secret)]
-    os.execv(marimo, command)
+    try:
+        command = serve.marimo_command(settings, host, settings.app_port if port is None else port)
+    except serve.AppError as error:
+        fail(str(error))
+    os.execv(command[0], command)
 
 
 @app.command()
 def explore(
-    port: Annotated[int, typer.Option(help="Port of the notebook editor.")] = 2719,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port of the notebook editor.")
+    ] = 2719,
 ) -> None:
     """Open the exploration notebook (marimo, editable) over the feature table: distributions,
     seasonality, sickness against each variable and lag, and quick experiments logged to
     MLflow's `exploration` experiment."""
-    from airsick_notebooks import EXPLORE
-
-    marimo = str(Path(sys.executable).parent / "marimo")
-    os.execv(
-        marimo,
-        [marimo, "edit", str(EXPLORE), "--headless", "--host", "127.0.0.1", "--port", str(port)],
-    )
+    serve = steps.notebooks("serve")
+    try:
+        command = serve.explore_command(port)
+    except serve.AppError as error:
+        fail(str(error))
+    os.execv(command[0], command)
 
 
 @app.command()
@@ -502,7 +493,9 @@ def docs(
     host: Annotated[str, typer.Option(help="Address (0.0.0.0 only inside a container).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_DOCS_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default AIRSICK_DOCS_PORT).")
+    ] = None,
 ) -> None:
     """Generate the dbt docs site (models, columns, tests, lineage) and serve it on 127.0.0.1."""
     settings = _settings()
@@ -529,7 +522,12 @@ def docs(
 @app.command("standin")
 def standin_command(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default AIRSICK_STANDIN_PORT).")] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="Port (default AIRSICK_STANDIN_PORT; 0 picks a free one)."
+        ),
+    ] = None,
     replay: Annotated[
         list[Path] | None,
         typer.Option(help="Answer from recorded Open-Meteo responses instead of simulating."),
@@ -554,7 +552,7 @@ def standin_command(
     """
     try:
         server_module, replay_module = steps.offline("server"), steps.offline("replay")
-    except steps.OfflineMissingError as error:
+    except steps.NotInstalledError as error:
         fail(str(error))
     if calibrate:
         calibration = steps.offline("calibration")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 from airsick_core import names
+from airsick_core.http import port_free
 from airsick_core.places import Place
 from airsick_core.settings import Settings
 from airsick_ingestion.diary.events import DiaryEvent, read_csv, write_csv
@@ -44,8 +44,8 @@ class PortTakenError(RuntimeError):
     """A port airsick wants is used by another program."""
 
 
-class OfflineMissingError(RuntimeError):
-    """The offline world (the stand-in, the demo persona) is not installed here."""
+class NotInstalledError(RuntimeError):
+    """An optional part (the offline stand-in and demo persona, the app) is not installed here."""
 
 
 def offline(module: str):
@@ -56,9 +56,23 @@ def offline(module: str):
     try:
         return importlib.import_module(f"airsick_standin.{module}")
     except ModuleNotFoundError as error:
-        raise OfflineMissingError(
+        raise NotInstalledError(
             "The offline stand-in and the demo persona are not installed here; install "
             "airsick-orchestration[offline] (a checkout's `uv sync` does), or use the real API."
+        ) from error
+
+
+def notebooks(module: str):
+    """Import ``airsick_notebooks.<module>``: ``airsick app`` and ``explore`` need it; the
+    orchestration image (no ``app`` extra) leaves it out."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"airsick_notebooks.{module}")
+    except ModuleNotFoundError as error:
+        raise NotInstalledError(
+            "The app is not installed here; install airsick-orchestration[app] (a checkout's "
+            "`uv sync` does), or run `airsick-app` from the app's own image."
         ) from error
 
 
@@ -441,16 +455,6 @@ def built(settings: Settings) -> bool:
         return count_rows(settings.lakehouse, names.FEATURES) > 0
     except Exception:  # no catalog yet, or no such table
         return False
-
-
-def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 @contextlib.contextmanager
