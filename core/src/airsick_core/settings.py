@@ -182,6 +182,12 @@ class Settings(BaseSettings):
         le=1,
         description="The evening alert is sent when tomorrow's probability reaches this.",
     )
+    notify_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a channel has to take a message; one that hangs counts as failed "
+        "and the message is tried again on the next run.",
+    )
     remind_at: str = Field(
         default="21:00",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",

@@ -302,7 +302,9 @@ def remind() -> None:
     this command is the same check, on demand.
     """
     settings = _settings()
-    delivery = steps.remind(settings)
+    from airsick_serving import notify
+
+    delivery = notify.guarded("diary reminder", lambda: steps.remind(settings))
     console.print(f"Diary reminder {delivery.status}: {delivery.detail}.")
     if delivery.status == "failed":
         raise typer.Exit(1)

@@ -277,11 +277,10 @@ def freshness(settings: Settings) -> list[str]:
 
 @task(retries=0, task_run_name="evening alert")
 def alert_task(settings: Settings, tomorrow: list[dict]) -> dict:
-    """Send the evening alert if due; a delivery failure is logged, never raised."""
-    try:
-        delivery = steps.alert(settings, tomorrow)
-    except Exception as error:  # the alert must not fail the evening's run
-        delivery = steps.notify.Delivery("failed", f"{type(error).__name__}: {error}")
+    """Send the evening alert if due; a failure is logged, never raised."""
+    from airsick_serving import notify
+
+    delivery = notify.guarded("evening alert", lambda: steps.alert(settings, tomorrow))
     logger = get_run_logger()
     (logger.warning if delivery.status == "failed" else logger.info)(
         "evening alert %s: %s", delivery.status, delivery.detail
@@ -291,9 +290,14 @@ def alert_task(settings: Settings, tomorrow: list[dict]) -> dict:
 
 @flow(name="reminder", log_prints=True)
 def reminder_flow(settings: Settings) -> dict:
-    """Remind the person to log today, if it is not in the diary yet (once a day)."""
-    delivery = steps.remind(settings)
-    get_run_logger().info("diary reminder %s: %s", delivery.status, delivery.detail)
+    """Remind the person to log today, if it is not in the diary yet (once a day); a failure
+    is logged, never raised."""
+    from airsick_serving import notify
+
+    delivery = notify.guarded("diary reminder", lambda: steps.remind(settings))
+    (get_run_logger().warning if delivery.status == "failed" else get_run_logger().info)(
+        "diary reminder %s: %s", delivery.status, delivery.detail
+    )
     return {"status": delivery.status, "detail": delivery.detail}
 
 

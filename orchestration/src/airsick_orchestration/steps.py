@@ -382,6 +382,7 @@ def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
         day=day,
         title=title,
         body=body,
+        timeout=settings.notify_timeout,
     )
 
 
@@ -417,6 +418,7 @@ def remind(settings: Settings) -> notify.Delivery:
         day=today,
         title=title,
         body=body,
+        timeout=settings.notify_timeout,
     )
 
 

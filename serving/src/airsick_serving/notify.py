@@ -7,7 +7,9 @@ picks the channel with ``AIRSICK_NOTIFY_URL`` and airsick needs no code per serv
 Each message is sent at most once per person, kind and day: the ledger (one small file per
 message under the home) is claimed before sending, atomically, so two runs on the same
 evening cannot both send. A failed delivery gives the claim back (a later run may try
-again), is logged, and never fails the run that asked for it.
+again), is logged, and never fails the run that asked for it: a channel that hangs counts
+as failed after ``timeout`` seconds, and ``guarded`` turns anything a message raises into a
+failed delivery.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -78,32 +82,75 @@ def send_once(
     day: date,
     title: str,
     body: str,
+    timeout: float = 30.0,
 ) -> Delivery:
-    """Send ``title``/``body`` to ``url`` unless this person's ``kind`` for ``day`` went out."""
+    """Send ``title``/``body`` to ``url`` unless this person's ``kind`` for ``day`` went out.
+
+    The channel has ``timeout`` seconds; one that hangs is left behind and counts as failed.
+    """
     if not url:
         return Delivery("off", "set AIRSICK_NOTIFY_URL to an Apprise URL to receive it")
-    if not ledger.claim(person, kind, day):
-        return Delivery("already sent", f"the {kind} for {day} went out earlier")
-    import apprise
-
-    notifier = apprise.Apprise()
     try:
-        accepted = notifier.add(url)
-        delivered = accepted and notifier.notify(title=title, body=body)
-    except Exception as error:  # a channel's own failure must not fail the evening run
-        log.warning("the %s for %s could not be sent: %s", kind, day, error)
-        accepted, delivered = True, False
+        claimed = ledger.claim(person, kind, day)
+    except OSError as error:
+        problem = (
+            f"the messages folder {ledger.folder} cannot be written ({error.strerror or error}); "
+            "fix it or set AIRSICK_HOME"
+        )
+        log.warning("the %s for %s was not sent: %s", kind, day, problem)
+        return Delivery("failed", problem)
+    if not claimed:
+        return Delivery("already sent", f"the {kind} for {day} went out earlier")
+    accepted, delivered = _deliver(url, title, body, timeout)
     if not delivered:
         ledger.release(person, kind, day)
-        problem = (
-            "AIRSICK_NOTIFY_URL is not a URL Apprise knows; see its list of services"
-            if not accepted
-            else "the channel refused it or did not answer; it is tried again on the next run"
-        )
+        if accepted is None:
+            problem = f"the channel did not answer within {timeout:g} s"
+        elif not accepted:
+            problem = "AIRSICK_NOTIFY_URL is not a URL Apprise knows; see its list of services"
+        else:
+            problem = "the channel refused it or did not answer"
+        if accepted is not False:
+            problem += "; it is tried again on the next run"
         log.warning("the %s for %s was not delivered: %s", kind, day, problem)
         return Delivery("failed", problem)
     ledger.record(person, kind, day, title, body)
     return Delivery("sent", f"the {kind} for {day}")
+
+
+def _deliver(url: str, title: str, body: str, timeout: float) -> tuple[bool | None, bool]:
+    """Hand the message to Apprise in a thread of its own, waiting at most ``timeout``.
+
+    Returns whether Apprise knew the URL (None when the channel did not answer in time) and
+    whether it delivered.
+    """
+    import apprise
+
+    outcome: list[tuple[bool, bool]] = []
+
+    def send() -> None:
+        notifier = apprise.Apprise()
+        try:
+            accepted = bool(notifier.add(url))
+            outcome.append((accepted, accepted and bool(notifier.notify(title=title, body=body))))
+        except Exception as error:  # a channel library's own failure: the message failed
+            log.warning("the channel raised %s: %s", type(error).__name__, error)
+            outcome.append((True, False))
+
+    sender = threading.Thread(target=send, name="airsick-notify", daemon=True)
+    sender.start()
+    sender.join(timeout)
+    return outcome[0] if outcome else (None, False)
+
+
+def guarded(kind: str, send: Callable[[], Delivery]) -> Delivery:
+    """Run ``send`` and return its delivery; anything it raises becomes a failed delivery,
+    logged, because nothing a message does may fail the run that sends it."""
+    try:
+        return send()
+    except Exception as error:  # a full disk, a bug, a library: the evening goes on
+        log.warning("the %s failed: %s: %s", kind, type(error).__name__, error)
+        return Delivery("failed", f"{type(error).__name__}: {error}")
 
 
 def alert_message(tomorrow: list[dict], threshold: float) -> tuple[str, str] | None:

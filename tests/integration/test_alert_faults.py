@@ -1,0 +1,106 @@
+"""The evening run with its alert failing in every way we know, run as a user runs it: the
+`airsick` command in its own process on a home made by `airsick demo --once`. Each run ends
+with tomorrow's prediction, exit 0, and says why the alert failed; the reminder the same.
+
+Faults inside the channel library are injected into the airsick process through a
+``sitecustomize`` module on PYTHONPATH (Apprise's ``notify`` raises, or hangs).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import airsick_command, process_environment
+from tests.helpers import Receiver
+
+pytestmark = pytest.mark.integration
+
+SITECUSTOMIZE = """
+import os
+fault = os.environ.get("AIRSICK_TEST_CHANNEL_FAULT")
+if fault:
+    import time
+    import apprise
+
+    def notify(self, *args, **kwargs):
+        if fault == "raise":
+            raise RuntimeError("the channel library broke")
+        time.sleep(3600)
+
+    apprise.Apprise.notify = notify
+"""
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """A demo home, and the stand-in its evening runs fetch from (as `airsick up --standin`)."""
+    from airsick_standin.server import StandIn
+
+    root = tmp_path_factory.mktemp("alert-faults")
+    (root / "inject").mkdir()
+    (root / "inject" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    with StandIn() as standin:
+        env = process_environment(
+            root / "home",
+            AIRSICK_STANDIN_PORT="0",
+            AIRSICK_OPEN_METEO_URL=standin.url,
+            AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
+        )
+        made = subprocess.run(
+            airsick_command("demo", "--once"), env=env, capture_output=True, text=True, timeout=600
+        )
+        assert made.returncode == 0, made.stdout + made.stderr
+        yield root, env
+
+
+def run(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        airsick_command(*args), env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+FAULTS = {
+    "a channel that raises": ({"AIRSICK_TEST_CHANNEL_FAULT": "raise"}, "refused it"),
+    "a channel that hangs": (
+        {"AIRSICK_TEST_CHANNEL_FAULT": "hang", "AIRSICK_NOTIFY_TIMEOUT": "3"},
+        "did not answer within 3 s",
+    ),
+    "a messages folder that cannot be written": ({}, "cannot be written"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_the_evening_run_ends_with_a_prediction_whatever_the_alert_does(home, fault):
+    root, base = home
+    extra, said = FAULTS[fault]
+    notifications = root / "home" / "notifications"
+    with Receiver() as receiver:
+        env = base | extra | {
+            "PYTHONPATH": str(root / "inject"),
+            "AIRSICK_NOTIFY_URL": receiver.url,
+            "AIRSICK_NOTIFY_THRESHOLD": "0",
+        }
+        if fault == "a messages folder that cannot be written":
+            # A file where the folder should be: even root cannot write under it.
+            subprocess.run(["rm", "-rf", str(notifications)], check=True)
+            notifications.write_text("not a folder")
+        try:
+            daily = run(env, "run")
+            # The reminder, as on a day the diary does not have yet.
+            tomorrow = (date.today() + timedelta(days=1)).isoformat()
+            reminder = run(env | {"AIRSICK_AS_OF": tomorrow}, "run", "reminder")
+        finally:
+            if notifications.is_file():
+                notifications.unlink()
+        assert receiver.received == []
+    assert daily.returncode == 0, daily.stdout + daily.stderr
+    summary = json.loads(daily.stdout)
+    assert summary["tomorrow"] and all(0 < row["probability"] < 1 for row in summary["tomorrow"])
+    assert summary["alert"]["status"] == "failed" and said in summary["alert"]["detail"], summary
+    assert reminder.returncode == 0, reminder.stdout + reminder.stderr
+    reminded = json.loads(reminder.stdout)
+    assert reminded["status"] == "failed" and said in reminded["detail"], reminded
