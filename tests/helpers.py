@@ -61,6 +61,7 @@ def files_mentioning(root: Path, needles: list[str]) -> dict[str, list[str]]:
     values, and gzip, zlib or base64-wrapped compressed text (dlt's state) as its content.
     """
     import base64
+    import contextlib
     import gzip
     import re
     import zlib
@@ -70,17 +71,13 @@ def files_mentioning(root: Path, needles: list[str]) -> dict[str, list[str]]:
     def texts(path: Path) -> list[bytes]:
         data = path.read_bytes()
         found = [data]
+        # A file being written, or not whole: its bytes were read above.
         if data[:4] == b"PAR1":
-            try:
-                table = pq.read_table(path)
-                found.append(str(table.to_pylist()).encode())
-            except Exception:  # a file being written: its bytes were read above
-                pass
+            with contextlib.suppress(Exception):
+                found.append(str(pq.read_table(path).to_pylist()).encode())
         if data[:2] == b"\x1f\x8b":
-            try:
+            with contextlib.suppress(Exception):
                 found.append(gzip.decompress(data))
-            except Exception:  # not whole
-                pass
         unwrapped = []
         for blob in found:
             for token in re.findall(rb"[A-Za-z0-9+/=]{40,}", blob):

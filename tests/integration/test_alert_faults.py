@@ -79,11 +79,15 @@ def test_the_evening_run_ends_with_a_prediction_whatever_the_alert_does(home, fa
     extra, said = FAULTS[fault]
     notifications = root / "home" / "notifications"
     with Receiver() as receiver:
-        env = base | extra | {
-            "PYTHONPATH": str(root / "inject"),
-            "AIRSICK_NOTIFY_URL": receiver.url,
-            "AIRSICK_NOTIFY_THRESHOLD": "0",
-        }
+        env = (
+            base
+            | extra
+            | {
+                "PYTHONPATH": str(root / "inject"),
+                "AIRSICK_NOTIFY_URL": receiver.url,
+                "AIRSICK_NOTIFY_THRESHOLD": "0",
+            }
+        )
         if fault == "a messages folder that cannot be written":
             # A file where the folder should be: even root cannot write under it.
             subprocess.run(["rm", "-rf", str(notifications)], check=True)

@@ -1,10 +1,12 @@
 """The person's data is theirs: the diary exports and imports back exactly, and `forget`
 removes them from the raw zone, the lakehouse (older snapshots' files too), MLflow and the
-messages ledger, leaving everyone else's rows."""
+messages ledger, leaving everyone else's rows; and after it no file under the home holds
+anything of theirs (dlt's, dbt's and Prefect's own history included)."""
 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from airsick_orchestration import steps
 from airsick_orchestration.cli import app
 from typer.testing import CliRunner
 
-from tests.helpers import read_raw
+from tests.conftest import airsick_command, process_environment
+from tests.helpers import files_mentioning, read_raw
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +104,26 @@ def test_forget_removes_the_person_everywhere_and_only_them(home, tmp_path):
 
     # She can come back: her export imports as new.
     assert steps.import_diary(home, backup).written == 121
+
+
+def test_after_forget_no_file_under_the_home_holds_anything_of_theirs(tmp_path):
+    """The README's main job for a person, a note in their diary, the evening run again, then
+    `airsick forget`: every file under the home is read (bytes, Parquet values, compressed
+    state) for their name and their note."""
+    person, note = "quetzal-7f3a", "zebra lantern under the bridge"
+    env = process_environment(tmp_path / "home", AIRSICK_STANDIN_PORT="0", AIRSICK_PERSON=person)
+
+    def airsick(*args: str) -> str:
+        done = subprocess.run(
+            airsick_command(*args), env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    airsick("demo", "--once")
+    airsick("diary", "log", "--sick", "--symptoms", "cough", "--note", note)
+    airsick("demo", "--once")
+    assert files_mentioning(tmp_path / "home", [person, note])  # the scan sees them
+    said = airsick("forget", "--person", person, "--yes")
+    assert "from Prefect" in said and "flow runs" in said
+    assert files_mentioning(tmp_path / "home", [person, note]) == {}

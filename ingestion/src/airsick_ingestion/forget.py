@@ -5,10 +5,17 @@ by the person (``airsick forget``). Each Parquet file holding their rows is rewr
 without them (or deleted when nothing else is in it), and the diary pipeline's state
 forgets the content hashes of their entries, so that a later import writes them anew.
 Other people's rows and the air are untouched.
+
+dlt keeps history of its own that names the person: each loaded package (its state and,
+before ``delete_completed_jobs``, its data files) under the pipelines folder, and every
+earlier state of the diary pipeline in the lake (``_dlt_pipeline_state``). Both go: the
+packages are bookkeeping only, and the pipeline's current state stays in its folder and
+reaches the lake again with the next diary entry.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dlt
@@ -20,6 +27,9 @@ from airsick_core.names import PERSONAL_TABLES
 
 from airsick_ingestion.diary.source import PIPELINE_NAME, TABLE_NAME
 from airsick_ingestion.lake import make_pipeline, pipeline_lock
+
+# Where dlt keeps each pipeline's state in the dataset it loads.
+STATE_TABLE = "_dlt_pipeline_state"
 
 
 def _filesystem(lake_url: str, s3: S3Access | None):
@@ -81,3 +91,22 @@ def forget_diary_state(
     with pipeline_lock(pipelines_dir, PIPELINE_NAME):
         pipeline = make_pipeline(PIPELINE_NAME, lake_url, pipelines_dir, s3)
         pipeline.run(_forget_source(person))
+
+
+def forget_pipeline_history(lake_url: str, pipelines_dir: Path, s3: S3Access | None = None) -> int:
+    """Delete dlt's loaded packages and the diary pipeline's earlier states in the lake;
+    return how many files and folders went."""
+    removed = 0
+    for loaded in pipelines_dir.glob("*/load/loaded"):
+        for package in loaded.iterdir():
+            if package.is_dir():
+                shutil.rmtree(package)
+            else:
+                package.unlink()
+            removed += 1
+    fs, root = _filesystem(lake_url, s3)
+    with pipeline_lock(pipelines_dir, PIPELINE_NAME):
+        for path in fs.glob(f"{raw_path(root, STATE_TABLE)}/{PIPELINE_NAME}__*"):
+            fs.rm(path)
+            removed += 1
+    return removed

@@ -55,6 +55,9 @@ def make_pipeline(
 ) -> dlt.Pipeline:
     """Build the dlt pipeline that appends to the raw dataset of the lake."""
     quiet_dlt()
+    # A loaded package's data files are a second copy of what is in the lake (the diary
+    # included): dlt deletes them once loaded, and keeps only the package's bookkeeping.
+    dlt.config["load.delete_completed_jobs"] = True
     return dlt.pipeline(
         pipeline_name=name,
         destination=lake_destination(lake_url, s3),

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 from airsick_core import names
 from airsick_core.lake import Lakehouse
+from airsick_core.sqlite import sqlite_file, vacuum
 
 from airsick_lakehouse.extensions import ensure_extensions
 
@@ -161,7 +162,8 @@ def forget_person(lakehouse: Lakehouse, person: str) -> dict[str, int]:
 
     Each table with a ``person`` column is rewritten without them (a DuckLake delete alone
     would only mark the rows in a delete file), then every older snapshot is expired and
-    the files nothing refers to any more are deleted: no copy of their rows is left.
+    the files nothing refers to any more are deleted: no copy of their rows is left. A
+    SQLite catalog is then vacuumed, as its free pages still hold the old statistics.
     """
     removed = {}
     with connect(lakehouse, read_only=False) as con:
@@ -187,4 +189,7 @@ def forget_person(lakehouse: Lakehouse, person: str) -> dict[str, int]:
             con.execute(f"create or replace table {name} as select * from kept")
             removed[f"{schema}.{table}"] = int(count)
     maintain(lakehouse, timedelta(0))
+    catalog = sqlite_file(lakehouse.catalog)
+    if catalog is not None:
+        vacuum(catalog)
     return removed

@@ -289,7 +289,10 @@ def forget(
     settings = _settings()
     if not yes:
         fail(f"This removes all of {person}'s data for good; run again with --yes to do it.")
+    temporary = _use_prefect(settings)
     with console.status(f"forgetting {person}…"):
+        if temporary is not None:
+            temporary.wait()
         done = steps.forget(settings, person)
     present.forgotten(person, done)
 

@@ -180,6 +180,14 @@ def forgotten(person: str, done) -> None:
             else " (deleted; purge them on the tracking server with `mlflow gc`);"
         )
     )
+    prefect = done.prefect
+    logs = (
+        "their logs" if prefect.logs >= 0 else "(the server keeps their logs until its retention)"
+    )
+    console.print(
+        f"from Prefect {prefect.flow_runs} flow runs and {prefect.artifacts} artifacts with "
+        f"{logs}; {done.pipeline_files} of dlt's package and state files, and dbt's outputs;"
+    )
     console.print(f"and {done.notifications} messages from the ledger.")
 
 

@@ -222,18 +222,27 @@ class Forgotten:
     lakehouse: dict[str, int]
     mlflow: object
     notifications: int
+    prefect: object  # history.ForgottenRuns
+    pipeline_files: int  # dlt's loaded packages and the diary pipeline's earlier states
 
 
 def forget(settings: Settings, person: str) -> Forgotten:
     """Remove a person's diary, predictions and training runs from everywhere airsick
-    keeps them: the raw zone, the lakehouse (older snapshots' files included), MLflow
-    (runs, model versions, logged models and artifacts) and the messages ledger."""
-    from airsick_ingestion.forget import forget_diary_state, forget_raw
+    keeps them: the raw zone and dlt's own history of it, the lakehouse (older snapshots'
+    files included) and dbt's outputs, MLflow (runs, model versions, logged models and
+    artifacts), Prefect (their flow runs, artifacts and logs) and the messages ledger.
+
+    Prefect is the server this process is pointed at (the CLI points it first)."""
+    from airsick_ingestion.forget import forget_diary_state, forget_pipeline_history, forget_raw
     from airsick_lakehouse.lakehouse import forget_person as forget_in_lakehouse
     from airsick_training.track import forget_person as forget_in_mlflow
 
+    from airsick_orchestration.history import forget_runs
+
     raw = forget_raw(settings.lake, person, settings.s3)
     forget_diary_state(settings.lake, settings.pipelines_dir, person, settings.s3)
+    pipeline_files = forget_pipeline_history(settings.lake, settings.pipelines_dir, settings.s3)
+    runner.forget_outputs(settings.dbt_dir)
     try:
         tables = forget_in_lakehouse(settings.lakehouse, person)
     except Exception as error:  # no catalog yet: nothing was ever built
@@ -245,7 +254,8 @@ def forget(settings: Settings, person: str) -> Forgotten:
     messages = len(list(ledger.glob("*.json"))) if ledger.is_dir() else 0
     if ledger.is_dir():
         shutil.rmtree(ledger)
-    return Forgotten(raw, tables, runs, messages)
+    prefect = forget_runs(settings, person)
+    return Forgotten(raw, tables, runs, messages, prefect, pipeline_files)
 
 
 def create_persona(settings: Settings) -> tuple[DiaryResult, int]:

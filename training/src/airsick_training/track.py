@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 from airsick_core.names import CHALLENGER, CHAMPION, MODEL_NAME
+from airsick_core.sqlite import sqlite_file, vacuum
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature, infer_signature
@@ -443,6 +444,9 @@ def forget_person(tracking_uri: str, person: str) -> Forgotten:
             raise RuntimeError(f"mlflow gc failed: {done.stderr.strip().splitlines()[-1]}")
         _purge_dataset_links(tracking_uri, run_ids)
         _remove_empty_folders(folders)
+        store = sqlite_file(tracking_uri)
+        if store is not None:
+            vacuum(store)
         purged = True
     return Forgotten(len(run_ids), versions, len(logged), purged)
 

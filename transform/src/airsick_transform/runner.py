@@ -206,3 +206,12 @@ def generate_docs(lakehouse: Lakehouse, state_dir: Path, *, person: str, today: 
             "run `airsick transform` first."
         )
     return state_dir / "target" / "static_index.html"
+
+
+def forget_outputs(state_dir: Path) -> None:
+    """Delete dbt's target and logs (compiled SQL, run results, the docs site): they name
+    the person a build was for. The next build and ``airsick docs`` make them again."""
+    import shutil
+
+    for folder in ("target", "logs"):
+        shutil.rmtree(state_dir / folder, ignore_errors=True)
