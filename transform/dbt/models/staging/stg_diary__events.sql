@@ -1,4 +1,8 @@
 {#- One row per person and date: the latest diary event for it. -#}
+{#- A table, not a view: the build reads the raw diary once, here, and every model and test
+    after reads this table. As a view, each reader read the raw files again, and an entry
+    logged during the build reached the tests but not the features built before them. -#}
+{{ config(materialized="table") }}
 
 with source as (
 
