@@ -5,7 +5,17 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ["ingest", "transform", "train", "skill", "weather", "serving", "soak", "orchestration"]
+ALL = [
+    "startup",
+    "ingest",
+    "transform",
+    "train",
+    "skill",
+    "weather",
+    "serving",
+    "soak",
+    "orchestration",
+]
 
 
 def main() -> None:

@@ -32,11 +32,14 @@ ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts
 # worker, and a long file picked up last would leave the other workers idle at the end.
 LONGEST_FIRST = (
     "integration/test_overlaps.py",
+    "integration/test_alert_faults.py",
+    "integration/test_your_data.py",
     "integration/test_stack.py",
     "browser/test_app.py",
     "integration/test_new_person.py",
     "integration/test_serving.py",
     "data/test_real_people.py",
+    "integration/test_images.py",
 )
 
 

@@ -74,7 +74,16 @@ def files_mentioning(root: Path, needles: list[str]) -> dict[str, list[str]]:
         # A file being written, or not whole: its bytes were read above.
         if data[:4] == b"PAR1":
             with contextlib.suppress(Exception):
-                found.append(str(pq.read_table(path).to_pylist()).encode())
+                # Text lives in string (or nested) columns; numbers cannot spell a name.
+                plain = (pa.types.is_integer, pa.types.is_floating, pa.types.is_temporal)
+                text = [
+                    f.name
+                    for f in pq.read_schema(path)
+                    if not any(is_plain(f.type) for is_plain in plain)
+                    and not pa.types.is_boolean(f.type)
+                ]
+                if text:
+                    found.append(str(pq.read_table(path, columns=text).to_pylist()).encode())
         if data[:2] == b"\x1f\x8b":
             with contextlib.suppress(Exception):
                 found.append(gzip.decompress(data))

@@ -49,6 +49,8 @@ def home(tmp_path_factory):
             AIRSICK_STANDIN_PORT="0",
             AIRSICK_OPEN_METEO_URL=standin.url,
             AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
+            # Four months are enough to train and score; three years would only cost time.
+            AIRSICK_HISTORY_START=(date.today() - timedelta(days=120)).isoformat(),
         )
         made = subprocess.run(
             airsick_command("demo", "--once"), env=env, capture_output=True, text=True, timeout=600

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -111,7 +111,12 @@ def test_after_forget_no_file_under_the_home_holds_anything_of_theirs(tmp_path):
     `airsick forget`: every file under the home is read (bytes, Parquet values, compressed
     state) for their name and their note."""
     person, note = "quetzal-7f3a", "zebra lantern under the bridge"
-    env = process_environment(tmp_path / "home", AIRSICK_STANDIN_PORT="0", AIRSICK_PERSON=person)
+    env = process_environment(
+        tmp_path / "home",
+        AIRSICK_STANDIN_PORT="0",
+        AIRSICK_PERSON=person,
+        AIRSICK_HISTORY_START=(date.today() - timedelta(days=120)).isoformat(),
+    )
 
     def airsick(*args: str) -> str:
         done = subprocess.run(
