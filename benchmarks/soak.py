@@ -1,7 +1,7 @@
 """Soak: the model server under steady load while the champion is promoted every minute.
 
 8 clients (``benchmarks.loadgen``, its own process) send single-row requests to
-`airsick serve` for AIRSICK_SOAK_SECONDS (600 by default); every 60 s a new version of the
+`airsick serve` for AIRSICK_BENCH_SOAK_SECONDS (600 by default); every 60 s a new version of the
 model is registered and ``@champion`` moves to it, so the server starts the new backend,
 switches, and stops the old one, again and again. Prints the requests, the failed ones
 (target 0), latency, the promotions the server followed, and the resident memory of every
@@ -32,7 +32,7 @@ from benchmarks._util import model_server, stop
 from benchmarks.serving import rss_mb
 from benchmarks.transform import prepare
 
-SECONDS = float(os.environ.get("AIRSICK_SOAK_SECONDS", "600"))
+SECONDS = float(os.environ.get("AIRSICK_BENCH_SOAK_SECONDS", "600"))
 CLIENTS = 8
 PROMOTE_EVERY = 60.0
 

@@ -106,21 +106,31 @@ def test_forget_removes_the_person_everywhere_and_only_them(home, tmp_path):
     assert steps.import_diary(home, backup).written == 121
 
 
-def test_after_forget_no_file_under_the_home_holds_anything_of_theirs(tmp_path):
+def test_after_forget_no_file_the_product_wrote_holds_anything_of_theirs(tmp_path):
     """The README's main job for a person, a note in their diary, the evening run again, then
-    `airsick forget`: every file under the home is read (bytes, Parquet values, compressed
-    state) for their name and their note."""
+    `airsick forget`: every file the processes wrote is read (bytes, Parquet values,
+    compressed state) for their name and their note. Their home, their working folder, their
+    user folder (HOME) and their temporary files (TMPDIR) all sit under ``tmp_path``."""
     person, note = "quetzal-7f3a", "zebra lantern under the bridge"
+    for folder in ("user", "tmp", "work"):
+        (tmp_path / folder).mkdir()
     env = process_environment(
         tmp_path / "home",
         AIRSICK_STANDIN_PORT="0",
         AIRSICK_PERSON=person,
         AIRSICK_HISTORY_START=(date.today() - timedelta(days=120)).isoformat(),
+        HOME=str(tmp_path / "user"),
+        TMPDIR=str(tmp_path / "tmp"),
     )
 
     def airsick(*args: str) -> str:
         done = subprocess.run(
-            airsick_command(*args), env=env, capture_output=True, text=True, timeout=600
+            airsick_command(*args),
+            env=env,
+            cwd=tmp_path / "work",
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
@@ -131,4 +141,4 @@ def test_after_forget_no_file_under_the_home_holds_anything_of_theirs(tmp_path):
     assert files_mentioning(tmp_path / "home", [person, note])  # the scan sees them
     said = airsick("forget", "--person", person, "--yes")
     assert "from Prefect" in said and "flow runs" in said
-    assert files_mentioning(tmp_path / "home", [person, note]) == {}
+    assert files_mentioning(tmp_path, [person, note]) == {}

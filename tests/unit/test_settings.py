@@ -69,3 +69,32 @@ def test_secret_settings_are_masked_when_shown_and_usable_however_set(tmp_path):
     # model_copy(update=...) does not validate: a plain string must work the same.
     copied = settings.model_copy(update={"mlflow_tracking_uri": "http://127.0.0.1:5000"})
     assert copied.tracking_uri == "http://127.0.0.1:5000"
+
+
+def test_a_misspelt_variable_is_an_error_naming_the_setting_meant(monkeypatch):
+    from airsick_core.settings import UnknownSettingError
+
+    monkeypatch.setenv("AIRSICK_PALCES", "home=1,2,UTC")
+    with pytest.raises(UnknownSettingError, match=r"AIRSICK_PALCES .* did you mean AIRSICK_PLACES"):
+        Settings()
+
+
+def test_a_misspelt_variable_in_dotenv_is_an_error_too(tmp_path, monkeypatch):
+    from airsick_core.settings import UnknownSettingError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("AIRSICK_NOTIFY_TRESHOLD=0.3\nPOSTGRES_PASSWORD=x\n")
+    with pytest.raises(UnknownSettingError, match="did you mean AIRSICK_NOTIFY_THRESHOLD"):
+        Settings()
+
+
+def test_what_airsick_hands_dbt_and_other_prefixes_are_not_settings_errors(monkeypatch):
+    from airsick_core.lake import Lakehouse
+
+    for lake in ("/tmp/lake", "s3://lake/airsick"):
+        for name in Lakehouse(lake, "sqlite:/tmp/c.sqlite").dbt_environment():
+            monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("AIRSICK_TODAY", "2026-01-01")
+    monkeypatch.setenv("AIRSICK_TEST_ANYTHING", "1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+    Settings()

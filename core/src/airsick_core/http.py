@@ -1,10 +1,15 @@
-"""Local HTTP helpers: a server run in a background thread (the stand-in, the dbt docs site)
-and whether a port is free."""
+"""Local HTTP helpers, in one place: a server run in a background thread (the stand-in, the
+dbt docs site), whether a port is free, a free port, whether a URL answers, and waiting
+until something answers."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
@@ -62,3 +67,38 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (the system's choice)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def answers(url: str, timeout: float = 1.0) -> bool:
+    """Whether ``url`` answers 2xx now."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    timeout: float,
+    *,
+    interval: float = 0.25,
+    gone: Callable[[], bool] | None = None,
+) -> bool:
+    """Call ``ready`` until it says yes; False after ``timeout`` seconds, or at once when
+    ``gone`` says the thing waited for has ended (a process that exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if gone is not None and gone():
+            return False
+        if ready():
+            return True
+        time.sleep(interval)
+    return False

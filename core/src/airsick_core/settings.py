@@ -11,13 +11,16 @@ flow's parameters, and a secret appears there masked.
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import get_args
 from zoneinfo import ZoneInfo
 
+from dotenv import dotenv_values
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -45,8 +48,37 @@ def _reveal(secret: SecretStr | str | None) -> str | None:
     return secret.get_secret_value() if isinstance(secret, SecretStr) else secret or None
 
 
+# AIRSICK_ variables that are not settings: what airsick hands dbt for a build
+# (``Lakehouse.dbt_environment`` and the day, read by transform/dbt), and, by prefix, the
+# test suite's and the benchmarks' own knobs.
+NOT_SETTINGS = frozenset(
+    {
+        "AIRSICK_RAW",
+        "AIRSICK_TODAY",
+        "AIRSICK_DUCKLAKE_DATA_PATH",
+        "AIRSICK_DBT_TARGET",
+        "AIRSICK_S3_ENDPOINT",
+        "AIRSICK_S3_USE_SSL",
+    }
+)
+NOT_SETTINGS_PREFIXES = ("AIRSICK_TEST_", "AIRSICK_BENCH_")
+
+
+class UnknownSettingError(ValueError):
+    """An AIRSICK_ variable names no setting: a typo would otherwise be silently ignored."""
+
+
 class Settings(BaseSettings):
-    """Everything airsick can be told, by environment variable (``AIRSICK_*``) or ``.env``."""
+    """Everything airsick can be told, by environment variable (``AIRSICK_*``) or ``.env``.
+
+    Strict about its own prefix: an ``AIRSICK_`` variable that names no setting, in the
+    environment or in ``.env``, is an error that names the closest setting.
+    """
+
+    def __init__(self, **values) -> None:
+        dotenv = Path(".env")
+        check_variables([*os.environ, *(dotenv_values(dotenv) if dotenv.is_file() else {})])
+        super().__init__(**values)
 
     model_config = SettingsConfigDict(
         env_prefix="AIRSICK_",
@@ -350,3 +382,30 @@ class Settings(BaseSettings):
 
     def history_first_day(self) -> date:
         return self.history_start or (self.today() - timedelta(days=3 * 365))
+
+
+def known_variables() -> set[str]:
+    """Every AIRSICK_ variable a setting reads."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        names.add(f"AIRSICK_{name.upper()}")
+        if isinstance(field.validation_alias, AliasChoices):
+            names |= {str(choice).upper() for choice in field.validation_alias.choices}
+    return {name for name in names if name.startswith("AIRSICK_")}
+
+
+def check_variables(names: Iterable[str]) -> None:
+    """Raise ``UnknownSettingError`` for the first AIRSICK_ name that is not a setting."""
+    known = known_variables()
+    for name in sorted(names):
+        upper = name.upper()
+        if (
+            not upper.startswith("AIRSICK_")
+            or upper in known
+            or upper in NOT_SETTINGS
+            or upper.startswith(NOT_SETTINGS_PREFIXES)
+        ):
+            continue
+        closest = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
+        hint = f"did you mean {closest[0]}?" if closest else "example.env lists every setting."
+        raise UnknownSettingError(f"{name} is not an airsick setting; {hint}")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from airsick_core.http import port_free
-from airsick_core.settings import Settings
+from airsick_core.settings import Settings, UnknownSettingError
 from pydantic import ValidationError
 
 from airsick_notebooks import APP, EXPLORE
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]).upper()
         parser.exit(2, f"airsick-app: setting {where} is not valid ({first['msg']}); fix it.\n")
-    except AppError as error:
+    except (AppError, UnknownSettingError) as error:
         parser.exit(2, f"airsick-app: {error}\n")
     os.execv(command[0], command)
 

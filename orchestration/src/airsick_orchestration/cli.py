@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 from airsick_core.places import Place, PlaceError, parse_place
-from airsick_core.settings import Settings
+from airsick_core.settings import Settings, UnknownSettingError
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_serving.errors import ScoringError
@@ -28,6 +28,7 @@ from airsick_transform.runner import TransformError
 from pydantic import ValidationError
 
 from airsick_orchestration import locks, present, steps
+from airsick_orchestration.prefect_server import PrefectServerError
 from airsick_orchestration.present import console, fail
 
 app = typer.Typer(
@@ -49,12 +50,16 @@ USER_ERRORS = (
     steps.PortTakenError,
     steps.NotInstalledError,
     locks.RunInProgressError,
+    PrefectServerError,
 )
 
 
 def _settings() -> Settings:
     try:
         return Settings()
+    except UnknownSettingError as error:
+        fail(f"{error} Fix it in .env or the environment.")
+        raise  # unreachable: fail exits
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -322,12 +327,13 @@ def _use_prefect(settings: Settings):
 
     The server is AIRSICK_PREFECT_API_URL's, else the one `airsick up` runs for this home,
     else a temporary one for this command, started at once so that it boots while the
-    command gets ready (``stack.TemporaryPrefectServer``; returned, to wait for and stop).
+    command gets ready (``prefect_server.TemporaryPrefectServer``; returned, to wait for and
+    stop).
 
     Runs still send every log line to Prefect (the UI shows them); only the terminal is
     spared the duplicate.
     """
-    from airsick_orchestration.stack import TemporaryPrefectServer, running_prefect_api
+    from airsick_orchestration.prefect_server import TemporaryPrefectServer, running_prefect_api
 
     environment = settings.prefect_environment()
     # On a fresh home the server cannot create its database in a missing folder.

@@ -27,6 +27,7 @@ from airsick_core.http import port_free
 from airsick_core.settings import Settings
 from honcho.printer import Message
 
+from airsick_orchestration.prefect_server import prefect_marker
 from airsick_orchestration.steps import PortTakenError
 
 HOST = "127.0.0.1"
@@ -34,103 +35,6 @@ HOST = "127.0.0.1"
 STOP_GRACE_SECONDS = 20
 # Prefect and MLflow each need ~20 s on two cores, longer when everything starts at once.
 HEALTHY_WITHIN_SECONDS = 300
-
-
-def prefect_marker(settings: Settings) -> Path:
-    """Where a running stack says which Prefect server it runs, for other commands to use."""
-    return settings.home / "prefect" / "server.json"
-
-
-def running_prefect_api(settings: Settings) -> str | None:
-    """The API of the Prefect server `airsick up` runs for this home, if it is up."""
-    try:
-        marker = json.loads(prefect_marker(settings).read_text())
-        os.kill(int(marker["pid"]), 0)  # the stack that wrote it still runs
-        if httpx.get(f"{marker['api_url']}/health", timeout=1).is_success:
-            return str(marker["api_url"])
-    except (OSError, ValueError, KeyError, TypeError, httpx.HTTPError):
-        pass
-    return None
-
-
-class TemporaryPrefectServer:
-    """The temporary Prefect server Prefect itself starts when no API is set, started by us.
-
-    Prefect's own (``SubprocessASGIServer``) is started on the first API call, after the
-    command has imported the flows, and it imports the whole server into the command's
-    process to do so. This one runs the same ``uvicorn`` command (UI off, ephemeral) as soon
-    as the command knows it needs a server, so the server boots while the command imports
-    and reads; nothing of the server is imported here. ``stop`` ends it with the command.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        import importlib.util
-        import socket
-        import subprocess
-
-        with socket.socket() as sock:
-            sock.bind((HOST, 0))
-            self.port = sock.getsockname()[1]
-        prefect_dir = Path(importlib.util.find_spec("prefect").origin).parent
-        environment = {
-            **os.environ,
-            **settings.prefect_environment(),
-            "PREFECT_UI_ENABLED": "0",
-            "PREFECT__SERVER_EPHEMERAL": "1",
-            "PREFECT__SERVER_FINAL": "1",
-        }
-        environment.pop("PREFECT_API_URL", None)
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                str(prefect_dir.parent),
-                "--factory",
-                "prefect.server.api.server:create_app",
-                "--host",
-                HOST,
-                "--port",
-                str(self.port),
-                "--log-level",
-                "error",
-                "--lifespan",
-                "on",
-            ],
-            env=environment,
-        )
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{HOST}:{self.port}/api"
-
-    def wait(self, timeout: float = 180) -> None:
-        """Return once the server answers; raise StackError if it ended or timed out."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise StackError(
-                    f"Prefect's temporary server exited with code {self.process.returncode}; "
-                    "run with --verbose to see why."
-                )
-            try:
-                if httpx.get(f"{self.api_url}/health", timeout=1).is_success:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise StackError(f"Prefect's temporary server did not answer within {timeout:.0f} s.")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except Exception:
-                self.process.kill()
-                self.process.wait()
 
 
 class StackError(RuntimeError):

@@ -9,7 +9,6 @@ import contextlib
 import logging
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 from airsick_core import names
-from airsick_core.http import port_free
+from airsick_core.http import answers, port_free, wait_until
 from airsick_core.places import Place
 from airsick_core.settings import Settings
 from airsick_ingestion.diary.events import DiaryEvent, read_csv, write_csv
@@ -450,15 +449,7 @@ def standin_healthy(url: str) -> bool:
 
 def wait_for_http(url: str, timeout: float = 60) -> bool:
     """Wait until ``url`` answers 2xx; say whether it did within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).is_success:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    return False
+    return wait_until(lambda: answers(url, timeout=2), timeout, interval=0.5)
 
 
 def built(settings: Settings) -> bool:

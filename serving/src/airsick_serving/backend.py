@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from airsick_core.http import wait_until
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +79,15 @@ class Backend:
             return False
 
     def wait_healthy(self, timeout: float = 120) -> Backend:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process and self.process.poll() is not None:
-                raise BackendError(
-                    f"The model server for version {self.version} exited; see {self.log_path}."
-                )
-            if self.healthy():
-                return self
-            time.sleep(0.25)
+        def exited() -> bool:
+            return self.process is not None and self.process.poll() is not None
+
+        if wait_until(self.healthy, timeout, gone=exited):
+            return self
+        if exited():
+            raise BackendError(
+                f"The model server for version {self.version} exited; see {self.log_path}."
+            )
         self.stop()
         raise BackendError(
             f"The model server for version {self.version} was not healthy after {timeout:.0f} s; "

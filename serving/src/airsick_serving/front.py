@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import orjson
 from airsick_core import names
+from airsick_core.http import free_port
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,12 +30,6 @@ from airsick_serving.validate import MAX_ROWS, Invalid, max_bytes, parse
 
 log = logging.getLogger(__name__)
 VERSION_HEADER = "X-Airsick-Model-Version"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -76,7 +70,7 @@ class Front:
         backend = Backend(
             ref.uri,
             ref.version,
-            _free_port(),
+            free_port(),
             self.tracking_uri,
             self.log_dir / f"model-server-v{ref.version}.log",
         )
