@@ -79,6 +79,14 @@ def test_a_misspelt_variable_is_an_error_naming_the_setting_meant(monkeypatch):
         Settings()
 
 
+def test_a_name_like_no_setting_points_at_example_env(monkeypatch):
+    from airsick_core.settings import UnknownSettingError
+
+    monkeypatch.setenv("AIRSICK_XYZZY", "1")
+    with pytest.raises(UnknownSettingError, match=r"example\.env lists every setting"):
+        Settings()
+
+
 def test_a_misspelt_variable_in_dotenv_is_an_error_too(tmp_path, monkeypatch):
     from airsick_core.settings import UnknownSettingError
 

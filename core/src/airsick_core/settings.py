@@ -406,6 +406,14 @@ def check_variables(names: Iterable[str]) -> None:
             or upper.startswith(NOT_SETTINGS_PREFIXES)
         ):
             continue
-        closest = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
-        hint = f"did you mean {closest[0]}?" if closest else "example.env lists every setting."
+        # Compared without the prefix, which every name shares.
+        suffixes = {name.removeprefix("AIRSICK_"): name for name in known}
+        closest = difflib.get_close_matches(
+            upper.removeprefix("AIRSICK_"), sorted(suffixes), n=1, cutoff=0.6
+        )
+        hint = (
+            f"did you mean {suffixes[closest[0]]}?"
+            if closest
+            else "example.env lists every setting."
+        )
         raise UnknownSettingError(f"{name} is not an airsick setting; {hint}")
