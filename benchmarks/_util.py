@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import requests
+from airsick_core.http import free_port
 
 
 @dataclass
@@ -34,12 +34,6 @@ def measure(args: list[str], env: dict[str, str]) -> Measured:
     if process.returncode:
         raise RuntimeError(f"{' '.join(args)} failed:\n{out}")
     return Measured(seconds, usage.ru_maxrss / 1024, out)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

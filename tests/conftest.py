@@ -7,7 +7,6 @@ Tests under ``integration/`` and ``data/`` are marked by their folder, so that
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from airsick_core.http import free_port
 
 from tests.helpers import Receiver
 
@@ -74,12 +74,6 @@ def standin():
 
     with StandIn(now=NOW) as server:
         yield server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

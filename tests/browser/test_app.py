@@ -15,9 +15,10 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
+from airsick_core.http import free_port
 from airsick_core.settings import Settings
 
-from tests.conftest import ARTIFACTS, airsick_command, free_port
+from tests.conftest import ARTIFACTS, airsick_command
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WIDTHS = {"laptop": 1280, "phone": 390}

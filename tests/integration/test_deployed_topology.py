@@ -22,8 +22,9 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
+from airsick_core.http import free_port
 
-from tests.conftest import REPO, airsick_command, free_port, process_environment
+from tests.conftest import REPO, airsick_command, process_environment
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORDS = {

@@ -20,8 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-
-from tests.conftest import free_port
+from airsick_core.http import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "compose.yml").read_text())

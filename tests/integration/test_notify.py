@@ -3,12 +3,12 @@ a JSON webhook and an SMTP server (aiosmtpd)."""
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
+from airsick_core.http import free_port
 from airsick_serving import notify
 
 from tests.helpers import Receiver
@@ -31,12 +31,6 @@ TOMORROW = [
         "evidence_days": 45,
     },
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_the_alert_goes_out_once_a_day_with_the_probability_in_words(tmp_path):

@@ -12,12 +12,12 @@ import time
 import pandas as pd
 import pytest
 import requests
+from airsick_core.http import free_port
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
 from airsick_serving.batch import score
 from airsick_serving.client import AirsickClient, ServingError
 
-from tests.conftest import free_port
 from tests.helpers import read_raw
 
 

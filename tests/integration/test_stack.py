@@ -18,8 +18,9 @@ import time
 import httpx
 import psutil
 import pytest
+from airsick_core.http import free_port
 
-from tests.conftest import airsick_command, free_port
+from tests.conftest import airsick_command
 
 SERVICES = {"standin", "prefect", "mlflow", "deployments", "model", "app", "docs"}
 

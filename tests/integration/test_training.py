@@ -12,14 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+from airsick_core.http import free_port
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
 from airsick_training.data import load_dataset
 from airsick_training.evaluate import backtest, walk_forward_folds
 from airsick_training.models import LogisticGLM
 from airsick_training.pyfunc import model_input
-
-from tests.conftest import free_port
 
 
 @pytest.fixture(scope="module")
