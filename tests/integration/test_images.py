@@ -128,14 +128,12 @@ def test_each_service_starts_in_its_own_image(package, sources, tmp_path):
     _build_environment(sources, package, venv)
     env = _image_env(venv, tmp_path)
 
-    imported = subprocess.run(
-        ["python", "-c", IMPORT_EVERY_MODULE],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    def in_image(command: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    imported = in_image(["python", "-c", IMPORT_EVERY_MODULE])
     assert imported.returncode == 0, f"{package}'s image cannot import its code:\n{imported.stderr}"
     assert package.replace("-", "_") in imported.stdout.split()
     assert "airsick_standin" not in imported.stdout.split(), f"{package}'s image ships the stand-in"
@@ -143,14 +141,7 @@ def test_each_service_starts_in_its_own_image(package, sources, tmp_path):
     for service, command in SERVICES[package]:
         program = shutil.which(command[0], path=env["PATH"])
         assert program, f"{service}: its image has no {command[0]!r} for {command}"
-        helped = subprocess.run(
-            _help_command(command),
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        helped = in_image(_help_command(command))
         assert helped.returncode == 0, f"{service}: {command} fails in its image:\n{helped.stderr}"
         assert "usage" in helped.stdout.lower(), f"{service}: no help from {command}"
 
