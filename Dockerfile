@@ -17,6 +17,7 @@ COPY pyproject.toml uv.lock ./
 COPY core/pyproject.toml core/pyproject.toml
 COPY lakehouse/pyproject.toml lakehouse/pyproject.toml
 COPY ingestion/pyproject.toml ingestion/pyproject.toml
+COPY stores/pyproject.toml stores/pyproject.toml
 COPY standin/pyproject.toml standin/pyproject.toml
 COPY transform/pyproject.toml transform/pyproject.toml
 COPY training/pyproject.toml training/pyproject.toml

@@ -17,7 +17,7 @@ import airsick_lakehouse
 import duckdb
 from airsick_core.settings import Settings
 from airsick_lakehouse import Lakehouse, connect
-from airsick_orchestration import steps
+from airsick_orchestration import optional, steps
 from airsick_transform import runner
 
 
@@ -32,7 +32,7 @@ def places(n: int) -> str:
 def prepare(n_places: int) -> Settings:
     home = Path(tempfile.mkdtemp(prefix=f"airsick-bench-transform-{n_places}-"))
     settings = Settings(home=home, places=places(n_places), standin_port=0)
-    with steps.standin_serving(settings) as pointed:
+    with optional.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
         steps.ingest(pointed)
     return settings

@@ -26,10 +26,10 @@ SHARED = REPO.parent / "shared" / "data" / "open-meteo"
 
 def _demo(home: Path):
     from airsick_core.settings import Settings
-    from airsick_orchestration import steps
+    from airsick_orchestration import optional, steps
 
     settings = Settings(home=home, standin_port=0)
-    with steps.standin_serving(settings) as pointed:
+    with optional.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
         steps.ingest(pointed)
     steps.transform(settings)

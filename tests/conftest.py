@@ -115,11 +115,11 @@ def shared_data() -> Path:
 def demo_settings(tmp_path_factory):
     """A home with the demo persona's diary and three years of air quality, not yet built."""
     from airsick_core.settings import Settings
-    from airsick_orchestration import steps
+    from airsick_orchestration import optional, steps
 
     home = tmp_path_factory.mktemp("demo-home")
     settings = Settings(home=home, standin_port=0)
-    with steps.standin_serving(settings) as pointed:
+    with optional.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
         steps.ingest(pointed)
     return settings

@@ -12,14 +12,12 @@ truth.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from airsick_core import names
 from airsick_core.places import Place
 from airsick_standin import persona
 from airsick_standin.replay import Recording, Replay, load_csv_recording, load_recording
@@ -195,10 +193,6 @@ def run_person(
 
 
 def _champion_kind(settings) -> str:
-    from airsick_serving import registry
-    from mlflow import MlflowClient
+    from airsick_stores import Registry
 
-    ref = registry.champion(settings.tracking_uri)
-    client = MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
-    version = client.get_model_version(names.MODEL_NAME, ref.version)
-    return json.loads(version.tags["recipe"])["kind"]
+    return Registry(settings.tracking_uri).champion().recipe["kind"]

@@ -177,10 +177,10 @@ def test_a_stopped_model_server_gets_one_friendly_line_and_the_rest_works(runnin
 
 
 def test_my_triggers_at_both_widths(running, browser):
-    from airsick_training.track import person_triggers
+    from airsick_stores import Registry
 
     settings = Settings(home=running["env"]["AIRSICK_HOME"])
-    latest, _ = person_triggers(settings.tracking_uri, settings.person)
+    latest, _ = Registry(settings.tracking_uri).triggers(settings.person)
     raising = [t for t in latest["triggers"] if t["verdict"] == "raises your risk"]
     assert raising, "the demo persona's diary shows at least one trigger"
     for name, width in WIDTHS.items():

@@ -13,7 +13,7 @@ from airsick_ingestion.open_meteo.constants import (
     POLLUTANTS,
     WEATHER_VARIABLES,
 )
-from airsick_orchestration import steps
+from airsick_orchestration import optional, steps
 
 from tests.helpers import read_raw
 
@@ -21,7 +21,7 @@ from tests.helpers import read_raw
 @pytest.fixture(scope="module")
 def demo_lake(demo_settings):
     """The session's demo home, ingested once more: a rerun must not change any contract."""
-    with steps.standin_serving(demo_settings) as pointed:
+    with optional.standin_serving(demo_settings) as pointed:
         steps.ingest(pointed)
     return demo_settings
 

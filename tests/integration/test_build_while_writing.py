@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from airsick_core.settings import Settings
 from airsick_lakehouse.lakehouse import connect
-from airsick_orchestration import steps
+from airsick_orchestration import optional, steps
 
 from tests.conftest import airsick_command, process_environment
 from tests.helpers import read_raw
@@ -31,7 +31,7 @@ def home(tmp_path_factory):
     root = tmp_path_factory.mktemp("build-while-writing")
     settings = Settings(home=root / "home", standin_port=0)
     settings = settings.model_copy(update={"history_start": settings.today() - timedelta(days=120)})
-    with steps.standin_serving(settings) as pointed:
+    with optional.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
         steps.ingest(pointed)
     return settings
@@ -91,5 +91,5 @@ def test_entries_and_an_ingest_during_a_build_never_fail_it(home):
 def _ingest_recent(settings: Settings) -> None:
     time.sleep(1)  # let the build start first
     recent = settings.model_copy(update={"history_start": settings.today() - timedelta(days=10)})
-    with steps.standin_serving(recent) as pointed:
+    with optional.standin_serving(recent) as pointed:
         steps.ingest(pointed)

@@ -17,7 +17,6 @@ import pyarrow.compute as pc
 import pytest
 import requests
 from airsick_core.places import Place
-from airsick_ingestion.lake import make_pipeline
 from airsick_ingestion.open_meteo.client import (
     OpenMeteoClient,
     OpenMeteoRequestError,
@@ -27,6 +26,7 @@ from airsick_ingestion.open_meteo.client import (
 )
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES
 from airsick_ingestion.open_meteo.source import FetchPlan, load_air_quality, open_meteo_source
+from airsick_ingestion.pipelines import make_pipeline
 
 from tests.conftest import NOW
 from tests.helpers import read_raw

@@ -59,10 +59,11 @@ def test_first_training_registers_a_champion_with_its_lineage(trained):
 
 
 def test_each_run_keeps_the_persons_triggers_and_its_backtest_for_the_app(trained):
-    from airsick_training.track import person_backtest, person_triggers
+    from airsick_stores import Registry
 
     settings, report = trained
-    latest, history = person_triggers(settings.tracking_uri, settings.person)
+    registry = Registry(settings.tracking_uri)
+    latest, history = registry.triggers(settings.person)
     assert latest["run_id"] == report.run_id
     assert latest["labelled_days"] == report.labelled_days
     terms = {t["term"]: t for t in latest["triggers"]}
@@ -73,7 +74,7 @@ def test_each_run_keeps_the_persons_triggers_and_its_backtest_for_the_app(traine
     assert run.data.metrics["trigger.pollen.odds_ratio"] == terms["pollen"]["odds_ratio"]
     assert set(history["term"]) == set(terms) and (history["run_id"] == report.run_id).all()
 
-    frame, about = person_backtest(settings.tracking_uri, settings.person)
+    frame, about = registry.backtest(settings.person)
     assert about["run_id"] == report.run_id and about["challenger"] == report.challenger
     assert set(frame["model"]) == {report.challenger, "base_rate"}
     ours = frame[frame["model"] == report.challenger]
@@ -113,12 +114,13 @@ def test_more_of_the_pollutant_the_persona_reacts_to_raises_the_risk(trained, bu
 def test_a_worse_challenger_is_refused_and_the_champion_stays(trained):
     settings, first = trained
     worse = {"calendar_glm": LogisticGLM(("weekday", "season_sin", "season_cos")).spec()}
+    from airsick_stores import Registry
     from airsick_training.train import train
 
     report = train(
         settings.lakehouse,
+        Registry(settings.tracking_uri),
         person=settings.person,
-        tracking_uri=settings.tracking_uri,
         ui_url="http://127.0.0.1:5000",
         candidates=worse,
     )

@@ -13,7 +13,7 @@ import pytest
 import requests
 from airsick_core.settings import Settings
 from airsick_lakehouse import connect, maintain, snapshots
-from airsick_orchestration import steps
+from airsick_orchestration import optional, steps
 from airsick_transform.docs import DocsServer
 from airsick_transform.runner import TransformError, build
 
@@ -175,7 +175,7 @@ def test_the_same_against_s3_on_moto(tmp_path, moto_s3):
             "AWS_SECRET_ACCESS_KEY": "testing",
         },
     )
-    with steps.standin_serving(settings) as pointed:
+    with optional.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
         steps.ingest(pointed)
     summary = steps.transform(settings)

@@ -14,7 +14,7 @@ import duckdb
 import mlflow
 import pytest
 from airsick_core.settings import Settings
-from airsick_orchestration import steps
+from airsick_orchestration import optional, steps
 from airsick_orchestration.cli import app
 from typer.testing import CliRunner
 
@@ -31,7 +31,7 @@ def home(tmp_path_factory):
     root = tmp_path_factory.mktemp("your-data")
     settings = Settings(home=root / "home", standin_port=0, person="ana")
     settings = settings.model_copy(update={"history_start": settings.today() - timedelta(days=120)})
-    with steps.standin_serving(settings) as pointed:
+    with optional.standin_serving(settings) as pointed:
         steps.create_persona(pointed)
         steps.ingest(pointed)
     steps.log_diary(

@@ -34,6 +34,16 @@ def test_library_code_names_the_mlflow_store_it_talks_to():
     assert found == []
 
 
+def test_one_place_builds_the_mlflow_client():
+    """The registry store owns the MLflow client: every other member asks it for one."""
+    found = [
+        str(path.relative_to(REPO))
+        for path in REPO.glob("*/src/airsick_*/**/*.py")
+        if "MlflowClient(" in path.read_text()
+    ]
+    assert found == ["stores/src/airsick_stores/registry.py"]
+
+
 def test_production_members_do_not_import_the_stand_in():
     """The stand-in is for the demo, tests and benchmarks; only the CLI's offline commands
     reach it, through ``steps.offline``."""

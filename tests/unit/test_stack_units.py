@@ -6,9 +6,9 @@ import socket
 from datetime import datetime
 
 import pytest
+from airsick_core.http import PortTakenError
 from airsick_core.settings import Settings
 from airsick_orchestration.stack import LogPrinter, check_ports, services
-from airsick_orchestration.steps import PortTakenError
 from honcho.printer import Message
 
 

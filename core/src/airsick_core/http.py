@@ -57,6 +57,10 @@ class BackgroundServer:
         self.stop()
 
 
+class PortTakenError(RuntimeError):
+    """A port airsick wants is used by another program."""
+
+
 def port_free(host: str, port: int) -> bool:
     """Whether ``host:port`` can be bound now."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -26,7 +26,7 @@ from airsick_core.lake import S3Access, is_remote, raw_path
 from airsick_core.names import PERSONAL_TABLES
 
 from airsick_ingestion.diary.source import PIPELINE_NAME, TABLE_NAME
-from airsick_ingestion.lake import make_pipeline, pipeline_lock
+from airsick_ingestion.pipelines import make_pipeline, pipeline_lock
 
 # Where dlt keeps each pipeline's state in the dataset it loads.
 STATE_TABLE = "_dlt_pipeline_state"

@@ -5,19 +5,17 @@ app = marimo.App(width="medium", app_title="airsick: tomorrow's air and you")
 
 with app.setup:
     import json
-    from datetime import date
+    from datetime import date, timedelta
 
     import altair as alt
     import marimo as mo
     import pandas as pd
     from airsick_core.settings import Settings
     from airsick_ingestion.diary.events import SEVERITIES, SYMPTOMS, DiaryError
-    from airsick_ingestion.diary.source import log_entry
     from airsick_serving.client import AirsickClient, ServingError
     from airsick_serving.words import chance, personal
     from airsick_serving.words import reasons as reasons_in_words
-
-    from airsick_notebooks import lake
+    from airsick_stores import Stores, Unavailable
 
 
 @app.function
@@ -237,13 +235,13 @@ def backtest_scores(frame: pd.DataFrame, model: str) -> dict:
 @app.cell
 def _():
     settings = Settings()
-    lakehouse = settings.lakehouse
+    stores = Stores.from_settings(settings)
     client = AirsickClient(settings.serve_url, timeout=(1.0, 10.0), attempts=2)
     mo.md(
         f"# How likely am I to be sick tomorrow?\n"
         f"For **{settings.person}**, from the air where you live and your diary."
     )
-    return client, lakehouse, settings
+    return client, settings, stores
 
 
 @app.cell
@@ -277,19 +275,12 @@ def _(settings):
 
 
 @app.cell
-def _(diary_form, settings):
+def _(diary_form, settings, stores):
     logged = None
     if diary_form.value is not None:
         try:
             _entry = diary_entry(diary_form.value)
-            _result = log_entry(
-                person=settings.person,
-                today=settings.today(),
-                lake_url=settings.lake,
-                pipelines_dir=settings.pipelines_dir,
-                s3=settings.s3,
-                **_entry,
-            )
+            _result = stores.diary.log(settings.person, settings.today(), **_entry)
             _state = "sick" if _entry["sick"] else "well"
             logged = mo.callout(
                 mo.md(
@@ -310,10 +301,10 @@ def _(diary_form, settings):
 
 
 @app.cell
-def _(lakehouse, logged, settings):
+def _(logged, settings, stores):
     _ = logged  # re-read the diary after every entry
     try:
-        _days = lake.diary(lakehouse, settings.person, days=14)
+        _days = stores.diary.latest(settings.person, since=settings.today() - timedelta(days=14))
         _table = (
             mo.ui.table(
                 _days.assign(
@@ -332,7 +323,7 @@ def _(lakehouse, logged, settings):
             if len(_days)
             else mo.md("The diary is empty.")
         )
-    except lake.Unavailable as _error:
+    except Unavailable as _error:
         _table = mo.callout(mo.md(str(_error)), kind="warn")
     _table
     return
@@ -349,13 +340,13 @@ def _():
 
 
 @app.cell
-def _(lakehouse, logged, settings, show_anyway):
+def _(logged, settings, show_anyway, stores):
     _ = logged  # a day just logged reveals the numbers
     try:
-        revealed = lake.logged_on(lakehouse, settings.person, settings.today()) or bool(
+        revealed = stores.diary.logged_on(settings.person, settings.today()) or bool(
             show_anyway.value
         )
-    except lake.Unavailable:
+    except Unavailable:
         revealed = True
     # Like AirRater: the day's air and risk come after the diary, so they cannot nudge it.
     mo.md("") if revealed else mo.vstack(
@@ -371,15 +362,15 @@ def _(lakehouse, logged, settings, show_anyway):
 
 
 @app.cell
-def _(client, lakehouse, settings):
+def _(client, settings, stores):
     notices = []
     tomorrow = pd.DataFrame()
     try:
-        _rows = lake.scoring_rows(lakehouse, settings.person)
-    except lake.Unavailable as _error:
+        _rows = stores.marts.scoring_rows(settings.person)
+    except Unavailable as _error:
         notices.append(f"{_error} The rest of the page still works.")
         _rows = pd.DataFrame()
-    _skipped = lake.data_notes(lakehouse, settings.person)
+    _skipped = stores.marts.notes(settings.person)
     if _skipped:
         notices.append("About the data: " + "; ".join(_skipped) + ".")
     if not _rows.empty:
@@ -397,8 +388,8 @@ def _(client, lakehouse, settings):
                 "predictions the evening run stored (start it with `airsick serve`)."
             )
             try:
-                _stored = lake.stored_predictions(lakehouse, settings.person)
-            except lake.Unavailable:
+                _stored = stores.predictions.latest(settings.person)
+            except Unavailable:
                 _stored = pd.DataFrame()
             if not _stored.empty:
                 tomorrow = _stored.assign(reasons=_stored["reasons"].map(json.loads))
@@ -439,14 +430,14 @@ def _(notices, revealed, tomorrow):
 
 
 @app.cell
-def _(lakehouse, revealed, tomorrow):
+def _(revealed, stores, tomorrow):
     mo.stop(not revealed)
     _highlight = []
     if len(tomorrow):
         _first = tomorrow.sort_values("predicts_date").iloc[0]
         _highlight = factors_that_raise(_first["reasons"])
     try:
-        _frame = lake.forecast(lakehouse)
+        _frame = stores.marts.forecast()
         _forecast_view = (
             mo.hstack(
                 [
@@ -459,7 +450,7 @@ def _(lakehouse, revealed, tomorrow):
             if len(_frame)
             else mo.md("No forecast in the lake yet.")
         )
-    except lake.Unavailable as _error:
+    except Unavailable as _error:
         _forecast_view = mo.callout(mo.md(str(_error)), kind="warn")
     _said = ", ".join(_highlight) if _highlight else "none of them stands out"
     mo.vstack(
@@ -476,11 +467,11 @@ def _(lakehouse, revealed, tomorrow):
 
 
 @app.cell
-def _(settings):
+def _(settings, stores):
     _parts = [mo.md("## What affects me")]
     try:
-        _latest, _history = lake.triggers(settings.tracking_uri, settings.person)
-    except lake.Unavailable as _error:
+        _latest, _history = stores.registry.triggers(settings.person)
+    except Unavailable as _error:
         _latest, _history = None, pd.DataFrame()
         _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
     if _latest is None:
@@ -538,11 +529,11 @@ def _(settings):
 
 
 @app.cell
-def _(lakehouse, settings):
+def _(settings, stores):
     _parts = [mo.md("## How the model has done")]
     try:
-        _past = lake.hindcast(lakehouse, settings.person)
-    except lake.Unavailable as _error:
+        _past = stores.marts.hindcast(settings.person)
+    except Unavailable as _error:
         _past = pd.DataFrame()
         _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
     if len(_past):
@@ -561,8 +552,8 @@ def _(lakehouse, settings):
             mo.md("No evening-before predictions yet: they appear after the first evenings.")
         )
     try:
-        _backtest, _about = lake.backtest(settings.tracking_uri, settings.person)
-    except lake.Unavailable as _error:
+        _backtest, _about = stores.registry.backtest(settings.person)
+    except Unavailable as _error:
         _backtest, _about = pd.DataFrame(), {}
         _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
     if len(_backtest):
@@ -579,7 +570,7 @@ def _(lakehouse, settings):
             mo.ui.altair_chart(backtest_chart(_backtest, _model), chart_selection=False),
         ]
     try:
-        _versions = lake.champions(settings.tracking_uri)
+        _versions = stores.registry.versions()
         if len(_versions):
             _shown = _versions.assign(
                 registered=_versions["registered"].dt.strftime("%Y-%m-%d %H:%M"),
@@ -595,7 +586,7 @@ def _(lakehouse, settings):
                     show_column_summaries=False,
                 ),
             ]
-    except lake.Unavailable as _error:
+    except Unavailable as _error:
         _parts.append(mo.callout(mo.md(str(_error)), kind="warn"))
     mo.vstack(_parts)
     return

@@ -9,8 +9,7 @@ with app.setup:
     import numpy as np
     import pandas as pd
     from airsick_core.settings import Settings
-
-    from airsick_notebooks import lake
+    from airsick_stores import Stores, Unavailable
 
     EXPLORATION_EXPERIMENT = "exploration"
     LAGS = ("", "_lag1", "_lag2", "_lag3")
@@ -126,9 +125,9 @@ def _():
 def _():
     settings = Settings()
     try:
-        features = lake.features(settings.lakehouse, settings.person)
+        features = Stores.from_settings(settings).marts.features(settings.person)
         problem = None if len(features) else "The feature table is empty: run the pipeline."
-    except lake.Unavailable as error:
+    except Unavailable as error:
         features, problem = pd.DataFrame(), str(error)
     mo.stop(problem is not None, mo.callout(mo.md(problem or ""), kind="warn"))
     return features, settings

@@ -18,16 +18,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from airsick_core.http import PortTakenError, answers, port_free, wait_until
 from airsick_core.places import Place, PlaceError, parse_place
 from airsick_core.settings import Settings, UnknownSettingError
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_serving.errors import ScoringError
+from airsick_stores import Unavailable
 from airsick_training.errors import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
 
-from airsick_orchestration import locks, present, steps
+from airsick_orchestration import locks, optional, present, steps
 from airsick_orchestration.prefect_server import PrefectServerError
 from airsick_orchestration.present import console, fail
 
@@ -47,8 +49,9 @@ USER_ERRORS = (
     DiaryError,
     PlaceError,
     OpenMeteoError,
-    steps.PortTakenError,
-    steps.NotInstalledError,
+    PortTakenError,
+    optional.NotInstalledError,
+    Unavailable,
     locks.RunInProgressError,
     PrefectServerError,
 )
@@ -157,7 +160,7 @@ def _run_ingest(
     standin: bool,
 ) -> None:
     if standin:
-        with steps.standin_serving(settings) as pointed:
+        with optional.standin_serving(settings) as pointed:
             _run_ingest(pointed, places, backfill, standin=False)
         return
     with present.progress() as progress:
@@ -229,7 +232,7 @@ def serve(
 
     settings = _settings()
     host, port = host or settings.serve_host, settings.serve_port if port is None else port
-    if not steps.port_free(host, port):
+    if not port_free(host, port):
         fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_SERVE_PORT.")
     console.print(f"model server on http://{host}:{port}  (follows @champion; Ctrl-C stops it)")
     run_front(
@@ -416,7 +419,8 @@ def schedule() -> None:
     _use_prefect(settings)
     from airsick_orchestration import deployments
 
-    if not steps.wait_for_http(f"{settings.prefect_api_url}/health", timeout=300):
+    health = f"{settings.prefect_api_url}/health"
+    if not wait_until(lambda: answers(health, timeout=2), timeout=300, interval=0.5):
         fail(f"No Prefect server answers at {settings.prefect_api_url}; start it first.")
     console.print(f"serving the deployments on {settings.prefect_api_url} (Ctrl-C stops)")
     deployments.serve(settings)
@@ -437,7 +441,7 @@ def app_command(
     With AIRSICK_APP_PASSWORD set, the app asks for it (marimo's own login); without it,
     the app refuses to listen beyond this machine.
     """
-    serve = steps.notebooks("serve")
+    serve = optional.notebooks("serve")
     settings = _settings()
     try:
         command = serve.marimo_command(settings, host, settings.app_port if port is None else port)
@@ -455,7 +459,7 @@ def explore(
     """Open the exploration notebook (marimo, editable) over the feature table: distributions,
     seasonality, sickness against each variable and lag, and quick experiments logged to
     MLflow's `exploration` experiment."""
-    serve = steps.notebooks("serve")
+    serve = optional.notebooks("serve")
     try:
         command = serve.explore_command(port)
     except serve.AppError as error:
@@ -493,7 +497,7 @@ def _bring_up(settings: Settings, standin: bool) -> None:
     console.print(f"Starting the stack (home {settings.home}); this takes about a minute…")
     try:
         code = stack.up(settings, standin=standin, say=console.print)
-    except steps.PortTakenError as error:
+    except PortTakenError as error:
         fail(str(error))
     raise typer.Exit(code)
 
@@ -562,11 +566,11 @@ def standin_command(
     AIRSICK_OPEN_METEO_URL at the URL it prints.
     """
     try:
-        server_module, replay_module = steps.offline("server"), steps.offline("replay")
-    except steps.NotInstalledError as error:
+        server_module, replay_module = optional.offline("server"), optional.offline("replay")
+    except optional.NotInstalledError as error:
         fail(str(error))
     if calibrate:
-        calibration = steps.offline("calibration")
+        calibration = optional.offline("calibration")
         if not calibrate.is_dir():
             fail(f"{calibrate} is not a folder; give the folder of recorded series.")
         print(calibration.to_markdown(calibration.compare(calibrate)))
@@ -685,7 +689,7 @@ def demo(
     # the stand-in starts and the diary is written.
     temporary = _use_prefect(settings)
     try:
-        with steps.standin_serving(settings) as pointed:
+        with optional.standin_serving(settings) as pointed:
             console.print(f"Open-Meteo stand-in answering at {pointed.open_meteo_url}")
             result, _ = steps.create_persona(pointed)
             console.print(

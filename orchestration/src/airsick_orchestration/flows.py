@@ -16,16 +16,12 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from airsick_core import names
 from airsick_core.places import Place
 from airsick_core.settings import Settings
-from airsick_lakehouse import connect, has_raw
-from airsick_serving import registry
 from airsick_serving.words import chance, personal
 from airsick_serving.words import reasons as reasons_in_words
-from airsick_training.drift import measure as measure_drift
 from airsick_transform.runner import BuildSummary, TransformError
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -33,10 +29,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from airsick_orchestration import locks, steps
 
 IO_RETRIES = {"retries": 3, "retry_delay_seconds": [2, 5, 15]}
-# The retrain rule: a new model is trained when there is no champion, when at least this many
-# days have got a label since the champion's data ended, or when the air has drifted
-# (``airsick_training.drift``).
-RETRAIN_AFTER_NEW_LABELS = 7
+# When to train is the retrain rule, beside the gate: ``airsick_training.promote.retrain``.
 STALE_AIR_HOURS = 36
 STALE_DIARY_DAYS = 2
 # The daily flow names each stage here as it starts (the CLI shows it as progress).
@@ -134,47 +127,6 @@ def _markdown(frame) -> str:
     return "\n".join(lines)
 
 
-def retrain_decision(settings: Settings) -> tuple[bool, str]:
-    """Apply the retrain rule; return whether to train and why, in one sentence."""
-    champion = registry.champion(settings.tracking_uri)
-    if champion is None:
-        return True, "there is no champion yet"
-    from airsick_training.features import INPUT_COLUMNS
-    from mlflow import MlflowClient
-
-    if registry.input_columns(settings.tracking_uri, champion) != list(INPUT_COLUMNS):
-        return True, "the champion was trained on other inputs than this version of airsick has"
-    run = MlflowClient(tracking_uri=settings.tracking_uri).get_run(champion.run_id)
-    learnt_to = run.data.params.get("date_to", "none")
-    if learnt_to == "none":
-        # The population prior learnt from no day: the diary is what can change it, and
-        # drift means nothing to a model that has seen no air of this person.
-        labelled = measure_drift(
-            settings.lakehouse, settings.person, date.min, settings.today()
-        ).new_labels
-        if labelled >= RETRAIN_AFTER_NEW_LABELS:
-            return True, f"the population prior answers and {labelled} days have a label"
-        return False, (
-            f"the population prior answers until {RETRAIN_AFTER_NEW_LABELS} days are logged "
-            f"({labelled} so far)"
-        )
-    drift = measure_drift(
-        settings.lakehouse, settings.person, date.fromisoformat(learnt_to), settings.today()
-    )
-    if drift.new_labels >= RETRAIN_AFTER_NEW_LABELS:
-        return True, f"{drift.new_labels} days got a label since the champion's data ended"
-    if not drift.measurable:
-        return False, (
-            f"only {drift.new_labels} new labelled days, and {drift.new_days} new days are "
-            "too few to measure drift"
-        )
-    if drift.drifted:
-        return True, f"PM2.5 of the {drift.new_days} new days drifted (PSI {drift.psi:.2f})"
-    return False, (
-        f"only {drift.new_labels} new labelled days and no drift (PSI {drift.psi or 0:.2f})"
-    )
-
-
 @task(retries=0)  # training is never retried blindly: a failure needs a look
 def train_task(settings: Settings):
     return steps.train(settings)
@@ -183,8 +135,13 @@ def train_task(settings: Settings):
 @flow(name="train", log_prints=True)
 def train_flow(settings: Settings, force: bool = False) -> dict:
     """Retrain when the rule says so (or when ``force``), gate the result, publish the decision."""
+    from airsick_training.train import retrain_decision
+
     logger = get_run_logger()
-    needed, reason = retrain_decision(settings)
+    rule = retrain_decision(
+        settings.lakehouse, steps.stores(settings).registry, settings.person, settings.today()
+    )
+    needed, reason = rule.promote, rule.reason
     logger.info("retrain %s: %s", "needed" if needed or force else "skipped", reason)
     if not (needed or force):
         return {"trained": False, "reason": reason}
@@ -249,22 +206,12 @@ def score_flow(settings: Settings) -> list[dict]:
 
 def freshness(settings: Settings) -> list[str]:
     """Say which inputs are stale or missing: air not fetched lately, a diary not kept."""
+    stores = steps.stores(settings)
     stale = []
-    lakehouse = settings.lakehouse
-    fetched = recorded = None
-    with connect(lakehouse, attach=False) as con:
-        if has_raw(lakehouse, names.AIR_QUALITY):
-            fetched = con.execute(
-                "select max(fetched_at) from read_parquet(?)",
-                [lakehouse.raw_files(names.AIR_QUALITY)],
-            ).fetchone()[0]
-        if has_raw(lakehouse, names.DIARY):
-            recorded = con.execute(
-                "select max(date) from read_parquet(?) where person = ?",
-                [lakehouse.raw_files(names.DIARY), settings.person],
-            ).fetchone()[0]
+    fetched = stores.raw.last_fetched()
     if fetched is None or datetime.now(UTC) - fetched > timedelta(hours=STALE_AIR_HOURS):
         stale.append(f"air quality last fetched {fetched or 'never'}")
+    recorded = stores.diary.last_day(settings.person)
     if recorded is None:
         stale.append(
             "the diary is empty, so the answer comes from the population prior; "

@@ -163,12 +163,13 @@ def triggers(person: str, latest: dict, past, history: bool, mlflow_ui_url: str)
 
 def forgotten(person: str, done) -> None:
     """Where a person's data was removed from, place by place."""
-    raw = ", ".join(f"{n:,} {t} rows" for t, n in done.raw.items()) or "nothing"
-    tables = sum(done.lakehouse.values())
-    runs = done.mlflow
+    kept = done.stores
+    raw = ", ".join(f"{n:,} {t} rows" for t, n in kept.raw.items()) or "nothing"
+    tables = sum(kept.lakehouse.values())
+    runs = kept.mlflow
     console.print(f"Removed {person}'s data: from the raw zone {raw};")
     console.print(
-        f"from the lakehouse {tables:,} rows in {len(done.lakehouse)} tables, with every "
+        f"from the lakehouse {tables:,} rows in {len(kept.lakehouse)} tables, with every "
         "older snapshot and its files;"
     )
     console.print(
@@ -186,7 +187,7 @@ def forgotten(person: str, done) -> None:
     )
     console.print(
         f"from Prefect {prefect.flow_runs} flow runs and {prefect.artifacts} artifacts with "
-        f"{logs}; {done.pipeline_files} of dlt's package and state files, and dbt's outputs;"
+        f"{logs}; {kept.pipeline_files} of dlt's package and state files, and dbt's outputs;"
     )
     console.print(f"and {done.notifications} messages from the ledger.")
 

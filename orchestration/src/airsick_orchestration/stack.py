@@ -23,12 +23,11 @@ from typing import IO
 
 import honcho.manager
 import httpx
-from airsick_core.http import port_free
+from airsick_core.http import PortTakenError, port_free
 from airsick_core.settings import Settings
 from honcho.printer import Message
 
 from airsick_orchestration.prefect_server import prefect_marker
-from airsick_orchestration.steps import PortTakenError
 
 HOST = "127.0.0.1"
 # Seconds between SIGTERM and SIGKILL: the model server drains requests and stops its backend.

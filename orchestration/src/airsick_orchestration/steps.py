@@ -1,32 +1,31 @@
 """The pipeline's steps as plain functions of the settings: the CLI and the flows call these.
 
-Each step turns settings into the plain arguments a component's public function takes.
+Adapters only: each step turns the settings into the plain arguments (and the stores,
+``airsick_stores``) that a component's public function takes, and calls it. The rules about
+the person's data are the stores'; the optional parts (stand-in, app) are ``optional``'s.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-from airsick_core import names
-from airsick_core.http import answers, port_free, wait_until
 from airsick_core.places import Place
 from airsick_core.settings import Settings
-from airsick_ingestion.diary.events import DiaryEvent, read_csv, write_csv
+from airsick_ingestion.diary.events import read_csv
 from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, RetryPolicy
 from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
-from airsick_lakehouse import connect, count_rows, has_raw, maintain
+from airsick_lakehouse import maintain
+from airsick_stores import Forgotten as StoresForgotten
+from airsick_stores import Stores
 from airsick_transform import runner
 
-from airsick_orchestration import locks
+from airsick_orchestration import locks, optional
 
 if TYPE_CHECKING:  # the heavy components are imported by the steps that use them
     from airsick_ingestion.diary.source import DiaryResult
@@ -39,40 +38,9 @@ if TYPE_CHECKING:  # the heavy components are imported by the steps that use the
 log = logging.getLogger(__name__)
 
 
-class PortTakenError(RuntimeError):
-    """A port airsick wants is used by another program."""
-
-
-class NotInstalledError(RuntimeError):
-    """An optional part (the offline stand-in and demo persona, the app) is not installed here."""
-
-
-def offline(module: str):
-    """Import ``airsick_standin.<module>``: the demo and the stand-in need it, the images
-    (``--no-dev``, no ``offline`` extra) leave it out."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"airsick_standin.{module}")
-    except ModuleNotFoundError as error:
-        raise NotInstalledError(
-            "The offline stand-in and the demo persona are not installed here; install "
-            "airsick-orchestration[offline] (a checkout's `uv sync` does), or use the real API."
-        ) from error
-
-
-def notebooks(module: str):
-    """Import ``airsick_notebooks.<module>``: ``airsick app`` and ``explore`` need it; the
-    orchestration image (no ``app`` extra) leaves it out."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"airsick_notebooks.{module}")
-    except ModuleNotFoundError as error:
-        raise NotInstalledError(
-            "The app is not installed here; install airsick-orchestration[app] (a checkout's "
-            "`uv sync` does), or run `airsick-app` from the app's own image."
-        ) from error
+def stores(settings: Settings) -> Stores:
+    """The stores of the home the settings describe (``airsick_stores``): nothing is opened."""
+    return Stores.from_settings(settings)
 
 
 def open_meteo_client(
@@ -161,114 +129,58 @@ def ingest(
 
 def log_diary(settings: Settings, **entry) -> DiaryResult:
     """Check one diary entry and append it to the lake."""
-    from airsick_ingestion.diary.source import log_entry
-
-    return log_entry(
-        person=settings.person,
-        today=settings.today(),
-        lake_url=settings.lake,
-        pipelines_dir=settings.pipelines_dir,
-        s3=settings.s3,
-        **entry,
-    )
+    return stores(settings).diary.log(settings.person, settings.today(), **entry)
 
 
 def import_diary(settings: Settings, path) -> DiaryResult:
     """Check a whole CSV, then append all of it, or nothing."""
     events = read_csv(path, person=settings.person, today=settings.today())
-    return write_diary(settings, events)
-
-
-def write_diary(settings: Settings, events: list[DiaryEvent]) -> DiaryResult:
-    from airsick_ingestion.diary.source import append_events
-
-    return append_events(
-        events, lake_url=settings.lake, pipelines_dir=settings.pipelines_dir, s3=settings.s3
-    )
+    return stores(settings).diary.append(events)
 
 
 def export_diary(settings: Settings, path: Path) -> int:
     """Write the person's diary, as it stands (the latest entry per day), to a CSV."""
-    import pandas as pd
-
-    rows = []
-    if has_raw(settings.lakehouse, names.DIARY):
-        with connect(settings.lakehouse, attach=False) as con:
-            rows = (
-                con.execute(
-                    "select * from read_parquet(?, union_by_name = true) where person = ? "
-                    "qualify row_number() over (partition by date order by recorded_at desc) = 1 "
-                    "order by date",
-                    [settings.lakehouse.raw_files(names.DIARY), settings.person],
-                )
-                .df()
-                .to_dict("records")
-            )
-    for row in rows:
-        for key in ("symptoms", "severity", "note"):
-            if pd.isna(row[key]):
-                row[key] = None
-        row["date"] = row["date"].date() if hasattr(row["date"], "date") else row["date"]
-        row["recorded_at"] = row["recorded_at"].to_pydatetime()
-    return write_csv(rows, path)
+    return stores(settings).diary.export(settings.person, path)
 
 
 @dataclass(frozen=True)
 class Forgotten:
     """What ``airsick forget`` removed, place by place."""
 
-    raw: dict[str, int]
-    lakehouse: dict[str, int]
-    mlflow: object
+    stores: StoresForgotten  # the raw zone, dlt's history, the lakehouse and MLflow
     notifications: int
     prefect: object  # history.ForgottenRuns
-    pipeline_files: int  # dlt's loaded packages and the diary pipeline's earlier states
 
 
 def forget(settings: Settings, person: str) -> Forgotten:
     """Remove a person's diary, predictions and training runs from everywhere airsick
-    keeps them: the raw zone and dlt's own history of it, the lakehouse (older snapshots'
-    files included) and dbt's outputs, MLflow (runs, model versions, logged models and
-    artifacts), Prefect (their flow runs, artifacts and logs) and the messages ledger.
+    keeps them: every store (``Stores.forget``), dbt's outputs, the messages ledger and
+    Prefect (their flow runs, artifacts and logs).
 
     Prefect is the server this process is pointed at (the CLI points it first)."""
-    from airsick_ingestion.forget import forget_diary_state, forget_pipeline_history, forget_raw
-    from airsick_lakehouse.lakehouse import forget_person as forget_in_lakehouse
-    from airsick_training.track import forget_person as forget_in_mlflow
-
     from airsick_orchestration.history import forget_runs
 
-    raw = forget_raw(settings.lake, person, settings.s3)
-    forget_diary_state(settings.lake, settings.pipelines_dir, person, settings.s3)
-    pipeline_files = forget_pipeline_history(settings.lake, settings.pipelines_dir, settings.s3)
-    runner.forget_outputs(settings.dbt_dir)
-    try:
-        tables = forget_in_lakehouse(settings.lakehouse, person)
-    except Exception as error:  # no catalog yet: nothing was ever built
-        if "does not exist" not in str(error) and "No such file" not in str(error):
-            raise
-        tables = {}
-    runs = forget_in_mlflow(settings.tracking_uri, person)
+    removed = stores(settings).forget(person)
+    runner.forget_outputs(settings.dbt_dir)  # dbt compiles the person's name into its SQL
     ledger = settings.notifications_dir / person
     messages = len(list(ledger.glob("*.json"))) if ledger.is_dir() else 0
     if ledger.is_dir():
         shutil.rmtree(ledger)
-    prefect = forget_runs(settings, person)
-    return Forgotten(raw, tables, runs, messages, prefect, pipeline_files)
+    return Forgotten(removed, messages, forget_runs(settings, person))
 
 
 def create_persona(settings: Settings) -> tuple[DiaryResult, int]:
     """Write the demo persona's diary up to today and its true probabilities."""
     from airsick_ingestion.diary.source import write_persona_truth
 
-    persona = offline("persona")
+    persona = optional.offline("persona")
 
     home = settings.place_list[0]
     days = persona.simulate(
         home, settings.history_first_day(), settings.today(), settings.persona_seed
     )
     events = persona.diary_events(settings.person, days, settings.persona_seed)
-    result = write_diary(settings, events)
+    result = stores(settings).diary.append(events)
     truth = write_persona_truth(
         settings.person,
         days,
@@ -302,21 +214,6 @@ def generate_docs(settings: Settings):
     )
 
 
-def git_commit() -> str:
-    """Return the commit of the code that trains, or 'unknown' outside a git checkout."""
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() if done.returncode == 0 else "unknown"
-
-
 def train(settings: Settings, progress: Callable[[str], None] | None = None) -> TrainReport:
     """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule.
 
@@ -336,14 +233,12 @@ def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainR
     with threadpool_limits(limits=settings.train_threads):
         return training.train(
             settings.lakehouse,
+            stores(settings).registry,
             person=settings.person,
-            tracking_uri=settings.tracking_uri,
             ui_url=settings.mlflow_ui_url,
             artifact_location=settings.artifact_location,
-            experiment=settings.mlflow_experiment,
             seed=settings.train_seed,
             margin=settings.promotion_margin,
-            tags={"mlflow.source.git.commit": git_commit(), "git_commit": git_commit()},
             progress=progress,
             home=settings.place_list[0].name,
         )
@@ -355,19 +250,15 @@ def predict(settings: Settings, progress: Callable[[str], None] | None = None) -
     With no champion yet there is no dead end: training runs first, and on day zero that
     registers the population prior (an answer stated as not personal yet).
     """
-    from airsick_serving import batch, registry
+    from airsick_serving import batch
 
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
-    if registry.champion(settings.tracking_uri) is None:
+    home = stores(settings)
+    if home.registry.champion() is None:
         if progress:
             progress("no champion yet: training first (the population prior on day zero)")
         train(settings)
-    return batch.score(
-        settings.lakehouse,
-        person=settings.person,
-        tracking_uri=settings.tracking_uri,
-        server_url=settings.serve_url,
-    )
+    return batch.score(home, person=settings.person, server_url=settings.serve_url)
 
 
 def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
@@ -395,20 +286,6 @@ def alert(settings: Settings, tomorrow: list[dict]) -> notify.Delivery:
     )
 
 
-def logged_today(settings: Settings) -> bool:
-    """Whether the diary has an entry for today (the person's today)."""
-    lakehouse = settings.lakehouse
-    if not has_raw(lakehouse, names.DIARY):
-        return False
-    with connect(lakehouse, attach=False) as con:
-        found = con.execute(
-            "select count(*) from read_parquet(?, union_by_name = true) "
-            "where person = ? and date = ?",
-            [lakehouse.raw_files(names.DIARY), settings.person, settings.today()],
-        ).fetchone()[0]
-    return found > 0
-
-
 def remind(settings: Settings) -> notify.Delivery:
     """Send the diary reminder if today is not logged yet, once a day."""
     from airsick_serving import notify
@@ -416,7 +293,7 @@ def remind(settings: Settings) -> notify.Delivery:
     today = settings.today()
     if not settings.notify_target:
         return notify.Delivery("off", "set AIRSICK_NOTIFY_URL to receive the diary reminder")
-    if logged_today(settings):
+    if stores(settings).diary.logged_on(settings.person, today):
         return notify.Delivery("not due", f"{today} is already in the diary")
     title, body = notify.reminder_message(today)
     return notify.send_once(
@@ -433,51 +310,11 @@ def remind(settings: Settings) -> notify.Delivery:
 
 def triggers(settings: Settings):
     """The person's latest triggers (None before the first training) and their history."""
-    from airsick_training.track import person_triggers
-
     if not (settings.home / "mlflow").exists() and not settings.mlflow_tracking_uri:
-        return None, None
-    return person_triggers(settings.tracking_uri, settings.person, settings.mlflow_experiment)
-
-
-def standin_healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/_standin/health", timeout=1).is_success
-    except httpx.HTTPError:
-        return False
-
-
-def wait_for_http(url: str, timeout: float = 60) -> bool:
-    """Wait until ``url`` answers 2xx; say whether it did within ``timeout`` seconds."""
-    return wait_until(lambda: answers(url, timeout=2), timeout, interval=0.5)
+        return None, None  # never trained: nothing to read, and no store to create
+    return stores(settings).registry.triggers(settings.person)
 
 
 def built(settings: Settings) -> bool:
     """Whether the lakehouse has its feature table (the stack has something to show)."""
-    try:
-        return count_rows(settings.lakehouse, names.FEATURES) > 0
-    except Exception:  # no catalog yet, or no such table
-        return False
-
-
-@contextlib.contextmanager
-def standin_serving(settings: Settings) -> Iterator[Settings]:
-    """Make sure a stand-in answers; yield settings pointing at it, unpaced.
-
-    One already running at the configured port is reused; otherwise one is started for the
-    duration (port 0 picks a free port).
-    """
-
-    def pointing_at(url: str) -> Settings:
-        return settings.model_copy(update={"open_meteo_url": url, "open_meteo_calls_per_minute": 0})
-
-    if settings.standin_port and standin_healthy(settings.standin_url):
-        yield pointing_at(settings.standin_url)
-        return
-    if settings.standin_port and not port_free(settings.standin_host, settings.standin_port):
-        raise PortTakenError(
-            f"Port {settings.standin_port} is taken by another program; "
-            "set AIRSICK_STANDIN_PORT to a free one."
-        )
-    with offline("server").StandIn(settings.standin_host, settings.standin_port) as server:
-        yield pointing_at(server.url)
+    return stores(settings).marts.built()

@@ -8,7 +8,6 @@ same features rewrites the same file, so nothing is doubled.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from dataclasses import dataclass
@@ -17,10 +16,8 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-from airsick_core import names
-from airsick_lakehouse import Lakehouse, connect
+from airsick_stores import Stores
 
-from airsick_serving import registry
 from airsick_serving.client import AirsickClient
 from airsick_serving.errors import ScoringError
 
@@ -33,19 +30,8 @@ class Scored:
     path: str
 
 
-def read_scoring_rows(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
-    with connect(lakehouse) as con:
-        try:
-            rows = con.execute(
-                f"select * from lake.{names.SCORING} where person = ? order by place, local_date",
-                [person],
-            ).df()
-        except Exception as error:  # the mart is missing before the first build
-            if "does not exist" in str(error):
-                raise ScoringError(
-                    "There is nothing to score yet; run `airsick transform`."
-                ) from error
-            raise
+def read_scoring_rows(stores: Stores, person: str) -> pd.DataFrame:
+    rows = stores.marts.scoring_rows(person)
     if rows.empty:
         raise ScoringError(
             "The scoring mart is empty; run `airsick ingest` and `airsick transform`."
@@ -54,16 +40,16 @@ def read_scoring_rows(lakehouse: Lakehouse, person: str) -> pd.DataFrame:
 
 
 def score(
-    lakehouse: Lakehouse,
+    stores: Stores,
     *,
     person: str,
-    tracking_uri: str,
     server_url: str | None = None,
     now: datetime | None = None,
 ) -> Scored:
     """Score the forecast days and append the predictions to the lake."""
     now = now or datetime.now(UTC)
-    rows = read_scoring_rows(lakehouse, person)
+    rows = read_scoring_rows(stores, person)
+    registry = stores.registry
     client = AirsickClient(server_url) if server_url else None
     if client is not None and client.healthy():
         answers = client.predict(rows)
@@ -71,17 +57,17 @@ def score(
         reasons = [json.dumps(a.reasons) for a in answers]
         evidence = [a.evidence_days for a in answers]
         version, via = answers[0].model_version, "server"
-        ref = registry.ModelRef(names.MODEL_NAME, version, _run_id(tracking_uri, version))
+        ref = registry.version(version)
         columns = client.inputs()
     else:
-        ref = registry.champion(tracking_uri)
+        ref = registry.champion()
         if ref is None:
             raise ScoringError("There is no champion model yet; run `airsick train` first.")
         with tempfile.TemporaryDirectory() as folder:
             # The requirement check compares the model's pip requirements with this
             # environment (1 s); in-process scoring runs the environment that trained it.
             model = mlflow.pyfunc.load_model(
-                str(registry.download(tracking_uri, ref, Path(folder))), suppress_warnings=True
+                str(registry.download(ref, Path(folder))), suppress_warnings=True
             )
             columns = list(model.metadata.metadata["input_columns"])
             answer = model.predict(rows[columns].to_numpy(dtype="float64", na_value=float("nan")))
@@ -102,29 +88,5 @@ def score(
             for r in rows[columns].to_dict("records")
         ],
     )
-    path = _write(lakehouse, predictions, now)
+    path = stores.predictions.write(predictions, now)
     return Scored(predictions, via, version, path)
-
-
-def _run_id(tracking_uri: str, version: str) -> str:
-    return registry.client_for(tracking_uri).get_model_version(names.MODEL_NAME, version).run_id
-
-
-def _write(lakehouse: Lakehouse, predictions: pd.DataFrame, now: datetime) -> str:
-    key = hashlib.sha256(
-        predictions[["place", "local_date", "model_version", "features"]].to_json().encode()
-    ).hexdigest()[:12]
-    name = f"{now.date().isoformat()}-v{predictions['model_version'].iloc[0]}-{key}.parquet"
-    folder = lakehouse.raw(names.PREDICTIONS)
-    if not lakehouse.on_s3:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-    path = f"{folder}/{name}"
-    # Written beside and renamed, so a process killed mid-write leaves no torn file that
-    # readers would trip on (an S3 upload appears whole or not at all by itself).
-    target = path if lakehouse.on_s3 else f"{folder}/.{name}.writing"
-    with connect(lakehouse) as con:
-        con.register("predictions_frame", predictions)
-        con.execute(f"copy (select * from predictions_frame) to '{target}' (format parquet)")
-    if target != path:
-        Path(target).replace(path)
-    return path

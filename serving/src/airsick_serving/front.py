@@ -19,12 +19,12 @@ import aiohttp
 import orjson
 from airsick_core import names
 from airsick_core.http import free_port
+from airsick_stores import ModelRef, Registry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from airsick_serving import registry
 from airsick_serving.backend import Backend
 from airsick_serving.validate import MAX_ROWS, Invalid, max_bytes, parse
 
@@ -44,8 +44,12 @@ class Front:
     columns: list[str] = field(default_factory=list)
     client: aiohttp.ClientSession | None = None
     waiting_reason: str = "starting"
+    registry: Registry = field(init=False)
     switches: int = 0
     max_rows: int = MAX_ROWS
+
+    def __post_init__(self) -> None:
+        self.registry = Registry(self.tracking_uri)
 
     async def follow(self) -> None:
         """Poll the registry forever; switch to a new champion when the alias moves."""
@@ -57,7 +61,7 @@ class Front:
             await asyncio.sleep(self.poll_seconds)
 
     async def check_once(self) -> None:
-        ref = await asyncio.to_thread(registry.champion, self.tracking_uri, self.name)
+        ref = await asyncio.to_thread(self.registry.champion, self.name)
         if ref is None:
             self.waiting_reason = "no champion yet; train one with `airsick train`"
             return
@@ -65,7 +69,7 @@ class Front:
             return
         await self.switch_to(ref)
 
-    async def switch_to(self, ref: registry.ModelRef) -> None:
+    async def switch_to(self, ref: ModelRef) -> None:
         log.info("starting version %s", ref.version)
         backend = Backend(
             ref.uri,
@@ -76,7 +80,7 @@ class Front:
         )
         try:
             await asyncio.to_thread(lambda: backend.start().wait_healthy())
-            columns = await asyncio.to_thread(registry.input_columns, self.tracking_uri, ref)
+            columns = await asyncio.to_thread(self.registry.input_columns, ref)
         except Exception as error:  # whatever failed, the half-started server must not leak
             await asyncio.to_thread(backend.stop, 0)
             self.waiting_reason = f"version {ref.version} could not be served: {error}"

@@ -19,6 +19,8 @@ The rule (stated once, logged with every decision):
 5. A challenger of the very same recipe as the champion cannot beat it (the scores are the
    same), yet it was fitted on newer data: it replaces the champion if it passes (2). This
    keeps the served model fresh without letting a recipe win against itself.
+
+When to train at all is the retrain rule, at the end of this module (``retrain``).
 """
 
 from __future__ import annotations
@@ -102,4 +104,47 @@ def decide(
         f"{challenger} does not beat the champion by {margin:.0%} on log loss "
         f"({ours['log_loss']:.4f} vs {champion['log_loss']:.4f}) or Brier "
         f"({ours['brier']:.4f} vs {champion['brier']:.4f})",
+    )
+
+
+# The retrain rule: a new model is trained when there is no champion, when the champion was
+# trained on other inputs, when at least this many days have got a label since the
+# champion's data ended, or when the air has drifted (``airsick_training.drift``).
+RETRAIN_AFTER_NEW_LABELS = 7
+
+
+def retrain(*, has_champion: bool, same_inputs: bool, prior_answers: bool, drift) -> Decision:
+    """Apply the retrain rule; ``drift`` (``airsick_training.drift.Drift``) is measured since
+    the champion's data ended (over the whole diary while the population prior answers)."""
+    if not has_champion:
+        return Decision(True, "there is no champion yet")
+    if not same_inputs:
+        return Decision(
+            True, "the champion was trained on other inputs than this version of airsick has"
+        )
+    labelled = drift.new_labels
+    if prior_answers:
+        # The prior learnt from no day: the diary is what can change it, and drift means
+        # nothing to a model that has seen no air of this person.
+        if labelled >= RETRAIN_AFTER_NEW_LABELS:
+            return Decision(True, f"the population prior answers and {labelled} days have a label")
+        return Decision(
+            False,
+            f"the population prior answers until {RETRAIN_AFTER_NEW_LABELS} days are logged "
+            f"({labelled} so far)",
+        )
+    if labelled >= RETRAIN_AFTER_NEW_LABELS:
+        return Decision(True, f"{labelled} days got a label since the champion's data ended")
+    if not drift.measurable:
+        return Decision(
+            False,
+            f"only {labelled} new labelled days, and {drift.new_days} new days are too few "
+            "to measure drift",
+        )
+    if drift.drifted:
+        return Decision(
+            True, f"PM2.5 of the {drift.new_days} new days drifted (PSI {drift.psi:.2f})"
+        )
+    return Decision(
+        False, f"only {labelled} new labelled days and no drift (PSI {drift.psi or 0:.2f})"
     )

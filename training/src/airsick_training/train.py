@@ -6,13 +6,16 @@ import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from airsick_lakehouse import Lakehouse
+from airsick_stores import Registry
 
 from airsick_training import plots, track, triggers
 from airsick_training.data import Dataset, load_dataset, load_oracle
+from airsick_training.drift import measure as measure_drift
 from airsick_training.evaluate import (
     METRICS,
     MIN_TRAIN_DAYS,
@@ -33,7 +36,7 @@ from airsick_training.models import (
     default_specs,
     make_model,
 )
-from airsick_training.promote import Decision, decide, without_backtest
+from airsick_training.promote import Decision, decide, retrain, without_backtest
 from airsick_training.pyfunc import AirsickModel
 
 log = logging.getLogger(__name__)
@@ -84,14 +87,60 @@ def _table(scores: dict[str, dict[str, float]], names: list[str]) -> pd.DataFram
     return pd.DataFrame(rows, columns=["model", *METRICS]).set_index("model")
 
 
+@dataclass(frozen=True)
+class Session:
+    """One training of one person: where it logs, and what it says as it goes."""
+
+    registry: Registry
+    experiment_id: str
+    dataset: Dataset
+    person: str
+    ui_url: str
+    tags: dict[str, str]
+    say: Callable[[str], None]
+
+    def record(self, specs: dict, params: dict, x, y, **more) -> track.RunRecord:
+        """The run's record: lineage tags, this person's triggers, and ``more``."""
+        commit = track.git_commit()
+        tags = {
+            "mlflow.source.git.commit": commit,
+            "git_commit": commit,
+            **self.tags,
+            "person": self.person,
+            "dataset_digest": self.dataset.digest,
+        }
+        found = [t.as_dict() for t in triggers.for_person(x, y)]
+        return track.RunRecord(specs, params, tags, triggers=found, **more)
+
+    def register(self, model_uri: str, recipe: dict, run_id: str, evidence: int, decision):
+        client = self.registry.client
+        version = track.register(client, model_uri, recipe, run_id, evidence)
+        track.record_decision(client, version, decision.promote, decision.reason)
+        return version
+
+
+@dataclass(frozen=True)
+class Backtested:
+    """Every candidate and baseline backtested on the same folds, and the best candidate."""
+
+    specs: dict[str, dict]
+    names: list[str]  # the candidates (not the baselines)
+    folds: list
+    fold_kind: str
+    gate_folds: int
+    predictions: dict[str, pd.DataFrame]
+    overall: dict[str, dict[str, float]]
+    window_scores: dict[str, dict[str, float]]
+    challenger: str
+
+
 def train(
     lakehouse: Lakehouse,
+    registry: Registry,
     *,
     person: str,
-    tracking_uri: str,
     ui_url: str,
     artifact_location: str | None = None,
-    experiment: str = "airsick",
     seed: int = 0,
     margin: float = 0.01,
     backtest_months: int = 12,
@@ -110,115 +159,163 @@ def train(
     """
     say = progress or (lambda message: log.info(message))
     dataset: Dataset = load_dataset(lakehouse, person, home)
-    days = dataset.labelled_days
-    fold_kind, folds = folds_for(dataset.frame["local_date"], months=backtest_months)
-    experiment_id = track.use(tracking_uri, experiment, artifact_location)
-    client = track.client_for(tracking_uri)
-    for left in track.settle_interrupted(client, experiment_id):
+    experiment_id = track.use(registry.tracking_uri, registry.experiment, artifact_location)
+    session = Session(registry, experiment_id, dataset, person, ui_url, tags or {}, say)
+    for left in track.settle_interrupted(registry.client, experiment_id):
         say(f"settled {left}, left open by an interrupted training")
-    champion = track.current_champion(client)
+    champion = registry.champion()
+    fold_kind, folds = folds_for(dataset.frame["local_date"], months=backtest_months)
     if not folds:
-        return _without_backtest(
-            client, dataset, champion, experiment_id, ui_url, tags, person, say
-        )
-
+        return _without_backtest(session, champion)
     # A week-by-week gate looks at the last 12 weeks; a month-by-month one at gate_folds.
     gate_folds = gate_folds if fold_kind == "monthly" else WEEKLY_GATE_FOLDS
+    tested = _backtest_candidates(
+        session, lakehouse, folds, fold_kind, gate_folds, seed, candidates
+    )
+    params = {
+        "seed": seed,
+        "margin": margin,
+        "backtest_months": backtest_months,
+        "gate_folds": gate_folds,
+    }
+    return _fit_gate_and_register(session, tested, champion, margin, params)
+
+
+def _backtest_candidates(
+    session: Session, lakehouse, folds, fold_kind, gate_folds, seed, candidates
+) -> Backtested:
+    """Backtest the baselines and every candidate (and the demo persona's oracle)."""
+    dataset, days = session.dataset, session.dataset.labelled_days
     specs = default_specs(seed, days if dataset.both_outcomes else 0)
     if candidates is not None:
         specs = {name: specs[name] for name in BASELINES} | candidates
-    names = [name for name in specs if name not in BASELINES]
     predictions = {}
     for name, spec in specs.items():
-        say(f"backtesting {name} over {len(folds)} {fold_kind} folds ({days} labelled days)")
+        session.say(
+            f"backtesting {name} over {len(folds)} {fold_kind} folds ({days} labelled days)"
+        )
         predictions[name] = backtest(spec, dataset.frame, folds)
-    oracle = load_oracle(lakehouse, person)
+    oracle = load_oracle(lakehouse, session.person)
     if oracle is not None:
         predictions["oracle"] = _oracle_predictions(oracle, predictions["base_rate"])
-
     overall = {n: score(p["y"].to_numpy(), p["p"].to_numpy()) for n, p in predictions.items()}
     recent = {n: window(p, folds, gate_folds) for n, p in predictions.items()}
     window_scores = {n: score(p["y"].to_numpy(), p["p"].to_numpy()) for n, p in recent.items()}
+    names = [name for name in specs if name not in BASELINES]
     challenger = min(names, key=lambda n: overall[n]["log_loss"])
-
-    say(f"fitting {challenger} on all {len(dataset.frame)} labelled rows")
-    x, y = inputs(dataset.frame), dataset.label.to_numpy()
-    fitted = make_model(specs[challenger]).fit(x, y)
-    served = AirsickModel(fitted, reference_of(fitted, x), specs[challenger], days)
-
-    # Everyone's first champion is the population prior: with no champion yet, the challenger
-    # is compared with the prior on the same window (it is what the person gets otherwise).
-    recipe = champion.recipe if champion is not None else PopulationPrior().spec()
-    champion_is_prior = recipe["kind"] == "prior"
-    same_recipe = recipe == specs[challenger]
-    say(f"backtesting the champion's recipe ({recipe['kind']}) on the same folds")
-    again = window(backtest(recipe, dataset.frame, folds), folds, gate_folds)
-    champion_scores = score(again["y"].to_numpy(), again["p"].to_numpy())
-    window_scores["champion"] = champion_scores
-    decision = decide(
-        challenger, window_scores, champion_scores, same_recipe, margin, champion_is_prior
+    return Backtested(
+        specs, names, folds, fold_kind, gate_folds, predictions, overall, window_scores, challenger
     )
 
-    figures = {
-        "roc": plots.roc({n: p for n, p in predictions.items() if p["y"].nunique() == 2}),
-        "reliability": plots.reliability(
-            {n: predictions[n] for n in (*names, "oracle") if n in predictions}
-        ),
-        "feature_effects": plots.effects(
-            _coefficient_table(fitted, x, y, days), mean_effects(fitted, x, served.reference)
-        ),
-    }
-    run_id, model_uri = track.log_training(
-        experiment_id=experiment_id,
-        dataset=dataset,
-        specs=specs,
-        overall=overall,
-        window_scores=window_scores,
-        fold_scores={n: per_fold(p) for n, p in predictions.items()},
-        figures=figures,
-        served=served,
-        params={
+
+def _gate(session: Session, tested: Backtested, champion, margin: float) -> Decision:
+    """Backtest the champion's recipe on the same folds and apply ``promote.decide``.
+
+    Everyone's first champion is the population prior: with no champion yet, the challenger
+    is compared with the prior on the same window (it is what the person gets otherwise).
+    """
+    recipe = champion.recipe if champion is not None else PopulationPrior().spec()
+    session.say(f"backtesting the champion's recipe ({recipe['kind']}) on the same folds")
+    frame = session.dataset.frame
+    again = window(backtest(recipe, frame, tested.folds), tested.folds, tested.gate_folds)
+    champion_scores = score(again["y"].to_numpy(), again["p"].to_numpy())
+    tested.window_scores["champion"] = champion_scores
+    same_recipe = recipe == tested.specs[tested.challenger]
+    return decide(
+        tested.challenger,
+        tested.window_scores,
+        champion_scores,
+        same_recipe,
+        margin,
+        recipe["kind"] == "prior",
+    )
+
+
+def _fit_gate_and_register(
+    session: Session, tested: Backtested, champion, margin: float, params: dict
+) -> TrainReport:
+    """Fit the challenger on every labelled row, gate it, log and register it; if it is
+    refused while nobody answers yet, register the population prior to answer meanwhile."""
+    dataset, days, challenger = session.dataset, session.dataset.labelled_days, tested.challenger
+    session.say(f"fitting {challenger} on all {len(dataset.frame)} labelled rows")
+    x, y = inputs(dataset.frame), dataset.label.to_numpy()
+    fitted = make_model(tested.specs[challenger]).fit(x, y)
+    served = AirsickModel(fitted, reference_of(fitted, x), tested.specs[challenger], days)
+    decision = _gate(session, tested, champion, margin)
+    record = session.record(
+        tested.specs,
+        {
+            **params,
             "challenger": challenger,
-            "seed": seed,
-            "margin": margin,
-            "backtest_months": backtest_months,
-            "fold_kind": fold_kind,
-            "gate_folds": gate_folds,
-            "folds": len(folds),
+            "fold_kind": tested.fold_kind,
+            "folds": len(tested.folds),
             "gap_days": 1,
             "labelled_days": days,
             "snapshot_id": dataset.snapshot_id,
         },
-        tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
-        triggers=[t.as_dict() for t in triggers.for_person(x, y)],
+        x,
+        y,
+        overall=tested.overall,
+        window_scores=tested.window_scores,
+        fold_scores={n: per_fold(p) for n, p in tested.predictions.items()},
+        figures=_figures(tested, fitted, served, x, y, days),
         backtest=pd.concat(
-            [predictions[n].assign(model=n) for n in (challenger, "base_rate")],
+            [tested.predictions[n].assign(model=n) for n in (challenger, "base_rate")],
             ignore_index=True,
         ),
     )
-    version = track.register(client, model_uri, specs[challenger], run_id, days)
-    track.record_decision(client, version, decision.promote, decision.reason)
+    run_id, model_uri = track.log_training(session.experiment_id, dataset, served, record)
+    version = session.register(model_uri, tested.specs[challenger], run_id, days, decision)
     reason = decision.reason
     if champion is None and not decision.promote:
         # Nobody answers yet: the population prior does until a personal model wins.
         fallback = Decision(True, f"{challenger} was refused ({reason}); the prior answers")
-        prior_version, _ = _register_simple(
-            client, PopulationPrior(), dataset, fallback, experiment_id, tags, person
-        )
+        prior_version, _ = _register_simple(session, PopulationPrior(), fallback)
         reason += f"; the population prior (version {prior_version}) answers meanwhile"
     return TrainReport(
-        table=_table(overall, names),
-        window_table=_table(window_scores, names),
+        table=_table(tested.overall, tested.names),
+        window_table=_table(tested.window_scores, tested.names),
         challenger=challenger,
         version=version,
         promoted=decision.promote,
         reason=reason,
         run_id=run_id,
-        run_url=track.run_url(ui_url, experiment_id, run_id),
+        run_url=track.run_url(session.ui_url, session.experiment_id, run_id),
         rows=len(dataset.frame),
-        folds=len(folds),
-        fold_kind=fold_kind,
+        folds=len(tested.folds),
+        fold_kind=tested.fold_kind,
         labelled_days=days,
+    )
+
+
+def _figures(tested: Backtested, fitted, served, x, y, days: int) -> dict:
+    predictions = tested.predictions
+    return {
+        "roc": plots.roc({n: p for n, p in predictions.items() if p["y"].nunique() == 2}),
+        "reliability": plots.reliability(
+            {n: predictions[n] for n in (*tested.names, "oracle") if n in predictions}
+        ),
+        "feature_effects": plots.effects(
+            _coefficient_table(fitted, x, y, days), mean_effects(fitted, x, served.reference)
+        ),
+    }
+
+
+def retrain_decision(
+    lakehouse: Lakehouse, registry: Registry, person: str, today: date
+) -> Decision:
+    """Whether to train this evening (``promote.retrain``, the rule), from the registry's
+    champion and what the lakehouse has seen since its data ended."""
+    champion = registry.champion()
+    if champion is None:
+        return retrain(has_champion=False, same_inputs=True, prior_answers=False, drift=None)
+    same_inputs = registry.input_columns(champion) == list(INPUT_COLUMNS)
+    learnt_to = registry.trained_to(champion)
+    prior_answers = learnt_to == "none"
+    since = date.min if prior_answers else date.fromisoformat(learnt_to)
+    drift = measure_drift(lakehouse, person, since, today) if same_inputs else None
+    return retrain(
+        has_champion=True, same_inputs=same_inputs, prior_answers=prior_answers, drift=drift
     )
 
 
@@ -231,21 +328,17 @@ def _coefficient_table(fitted, x: np.ndarray, y: np.ndarray, days: int) -> pd.Da
     return None
 
 
-def _without_backtest(
-    client, dataset, champion, experiment_id, ui_url, tags, person, say
-) -> TrainReport:
+def _without_backtest(session: Session, champion) -> TrainReport:
     """Rule 0 of the gate: too little diary for a backtest (day zero, the first two weeks).
 
     With no champion the population prior is registered and answers, labelled as not
     personal; otherwise a personal model is fitted on the few days and kept as challenger.
     """
-    days = dataset.labelled_days
+    days = session.dataset.labelled_days
     model = PopulationPrior() if champion is None else PersonalLogistic()
-    say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
+    session.say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
     decision = without_backtest(days, champion is not None, MIN_TRAIN_DAYS + 7)
-    version, run_id = _register_simple(
-        client, model, dataset, decision, experiment_id, tags, person
-    )
+    version, run_id = _register_simple(session, model, decision)
     empty = _table({}, [])
     return TrainReport(
         table=empty,
@@ -255,41 +348,33 @@ def _without_backtest(
         promoted=decision.promote,
         reason=decision.reason,
         run_id=run_id,
-        run_url=track.run_url(ui_url, experiment_id, run_id),
-        rows=len(dataset.frame),
+        run_url=track.run_url(session.ui_url, session.experiment_id, run_id),
+        rows=len(session.dataset.frame),
         folds=0,
         fold_kind="none",
         labelled_days=days,
     )
 
 
-def _register_simple(
-    client, model, dataset, decision, experiment_id, tags, person
-) -> tuple[str, str]:
+def _register_simple(session: Session, model, decision: Decision) -> tuple[str, str]:
     """Fit, log and register a model without a backtest (the prior, or a first few days)."""
+    dataset = session.dataset
     x, y = inputs(dataset.frame), dataset.label.to_numpy()
     fitted = model.fit(x, y)
     evidence = 0 if fitted.kind == "prior" else dataset.labelled_days
     served = AirsickModel(fitted, reference_of(fitted, x), fitted.spec(), evidence)
-    run_id, model_uri = track.log_training(
-        experiment_id=experiment_id,
-        dataset=dataset,
-        specs={fitted.kind: fitted.spec()},
-        overall={},
-        window_scores={},
-        fold_scores={},
-        figures={"feature_effects": plots.effects(fitted.table, pd.Series(dtype=float))},
-        served=served,
-        params={
+    record = session.record(
+        {fitted.kind: fitted.spec()},
+        {
             "challenger": fitted.kind,
             "fold_kind": "none",
             "folds": 0,
             "labelled_days": dataset.labelled_days,
             "snapshot_id": dataset.snapshot_id,
         },
-        tags={**(tags or {}), "person": person, "dataset_digest": dataset.digest},
-        triggers=[t.as_dict() for t in triggers.for_person(x, y)],
+        x,
+        y,
+        figures={"feature_effects": plots.effects(fitted.table, pd.Series(dtype=float))},
     )
-    version = track.register(client, model_uri, fitted.spec(), run_id, evidence)
-    track.record_decision(client, version, decision.promote, decision.reason)
-    return version, run_id
+    run_id, model_uri = track.log_training(session.experiment_id, dataset, served, record)
+    return session.register(model_uri, fitted.spec(), run_id, evidence, decision), run_id

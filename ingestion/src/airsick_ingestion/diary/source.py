@@ -18,7 +18,7 @@ from airsick_core import names
 from airsick_core.lake import S3Access
 
 from airsick_ingestion.diary.events import DiaryEvent, make_event
-from airsick_ingestion.lake import finish_interrupted, locked_pipeline, make_pipeline
+from airsick_ingestion.pipelines import finish_interrupted, locked_pipeline, make_pipeline
 
 PIPELINE_NAME = "airsick_diary"
 TABLE_NAME = names.DIARY

@@ -23,7 +23,6 @@ from airsick_core import names
 from airsick_core.lake import S3Access
 from airsick_core.places import Place
 
-from airsick_ingestion.lake import in_packages, load_rows, locked_pipeline
 from airsick_ingestion.open_meteo.client import (
     PLACE_HOUR_COLUMNS,
     OpenMeteoClient,
@@ -33,6 +32,7 @@ from airsick_ingestion.open_meteo.client import (
     plan_windows,
 )
 from airsick_ingestion.open_meteo.constants import HOURLY_VARIABLES, MAX_FORECAST_DAYS
+from airsick_ingestion.pipelines import in_packages, load_rows, locked_pipeline
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,6 @@ from airsick_core import names
 from airsick_core.lake import S3Access
 from airsick_core.places import Place
 
-from airsick_ingestion.lake import in_packages, load_rows, locked_pipeline
 from airsick_ingestion.open_meteo.client import (
     PLACE_HOUR_COLUMNS,
     OpenMeteoClient,
@@ -41,6 +40,7 @@ from airsick_ingestion.open_meteo.constants import (
     WEATHER_VARIABLES,
 )
 from airsick_ingestion.open_meteo.source import FetchPlan, ProgressCallback
+from airsick_ingestion.pipelines import in_packages, load_rows, locked_pipeline
 
 PIPELINE_NAME = "airsick_weather"
 TABLE_NAME = names.WEATHER
