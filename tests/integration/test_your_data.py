@@ -65,6 +65,35 @@ def test_the_diary_exports_and_imports_back_exactly(home, tmp_path):
     assert steps.import_diary(home, first).written == 0
 
 
+def test_the_stores_and_the_build_agree_on_the_entry_that_counts(home):
+    """ "The latest entry of a day counts" is the diary store's rule for every Python reader
+    and stg_diary__events' for the build: the two give the same diary."""
+    from airsick_lakehouse import connect
+
+    stores = steps.stores(home)
+    day = home.today() - timedelta(days=3)
+    steps.log_diary(home, day=day, sick=True, symptoms=["cough"])
+    steps.log_diary(home, day=day, sick=False)  # they changed their mind: this one counts
+    assert stores.diary.logged_on("ana", day)
+    assert not stores.diary.logged_on("ana", home.today() - timedelta(days=400))
+    assert stores.diary.last_day("ana") == home.today()
+    read = stores.diary.latest("ana")
+    assert read["date"].is_unique and not read.set_index("date")["sick"][day]
+    assert len(stores.diary.latest("ana", since=home.today() - timedelta(days=7))) == 7
+
+    steps.transform(home, unit_tests=False)
+    with connect(home.lakehouse) as con:
+        built = con.execute(
+            "select diary_date, is_sick from lake.staging.stg_diary__events where person = ?",
+            ["ana"],
+        ).fetchall()
+    as_read = {
+        (d.date() if hasattr(d, "date") else d, bool(s))
+        for d, s in read[["date", "sick"]].itertuples(index=False)
+    }
+    assert {(d, bool(s)) for d, s in built} == as_read
+
+
 def test_forget_needs_yes():
     result = CliRunner().invoke(app, ["forget", "--person", "ana"])
     assert result.exit_code == 1 and "--yes" in result.output
@@ -73,11 +102,17 @@ def test_forget_needs_yes():
 def test_forget_removes_the_person_everywhere_and_only_them(home, tmp_path):
     backup = tmp_path / "backup.csv"
     steps.export_diary(home, backup)
+    entries = read_raw(home.lake, "diary").to_pandas()
+    hers = int((entries["person"] == "ana").sum())  # every entry, corrections included
+    assert hers >= 122  # 121 days from the persona, and today's correction on top
     done = steps.forget(home, "ana")
-    # 121 days from the persona, and the correction of today logged on top.
-    assert done.raw["diary"] == 122 and done.raw["predictions"] > 0
-    assert done.lakehouse and sum(done.lakehouse.values()) > 0
-    assert done.mlflow.runs >= 1 and done.mlflow.model_versions >= 1 and done.mlflow.purged
+    assert done.stores.raw["diary"] == hers and done.stores.raw["predictions"] > 0
+    assert done.stores.lakehouse and sum(done.stores.lakehouse.values()) > 0
+    assert (
+        done.stores.mlflow.runs >= 1
+        and done.stores.mlflow.model_versions >= 1
+        and done.stores.mlflow.purged
+    )
     assert done.notifications == 1 and not (home.notifications_dir / "ana").exists()
 
     # No file anywhere in the lake (raw zone or lakehouse data) holds a row of hers.

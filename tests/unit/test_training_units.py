@@ -115,3 +115,42 @@ def test_challenger_must_beat_the_champion_by_the_margin():
     assert not close.promote and "by 1%" in close.reason
     assert decide("glm", WINDOW, {"log_loss": 0.32, "brier": 0.09}, False, 0.01).promote
     assert decide("glm", WINDOW, champion, True, 0.01).promote  # same recipe, newer data
+
+
+def _drift(new_labels: int, new_days: int = 0, psi: float | None = None):
+    from airsick_training.drift import Drift
+
+    return Drift(new_labels=new_labels, new_days=new_days, psi=psi)
+
+
+def test_the_retrain_rule_trains_when_something_new_is_known():
+    from airsick_training.promote import RETRAIN_AFTER_NEW_LABELS, retrain
+
+    enough = RETRAIN_AFTER_NEW_LABELS
+    first = retrain(has_champion=False, same_inputs=True, prior_answers=False, drift=None)
+    assert first.promote and "no champion" in first.reason
+    other = retrain(has_champion=True, same_inputs=False, prior_answers=False, drift=None)
+    assert other.promote and "other inputs" in other.reason
+    labels = retrain(has_champion=True, same_inputs=True, prior_answers=False, drift=_drift(enough))
+    assert labels.promote and f"{enough} days got a label" in labels.reason
+    drifted = _drift(enough - 1, new_days=20, psi=0.9)
+    assert retrain(has_champion=True, same_inputs=True, prior_answers=False, drift=drifted).promote
+
+
+def test_the_retrain_rule_waits_when_nothing_new_is_known():
+    from airsick_training.promote import RETRAIN_AFTER_NEW_LABELS, retrain
+
+    few = RETRAIN_AFTER_NEW_LABELS - 1
+    calm = retrain(
+        has_champion=True, same_inputs=True, prior_answers=False, drift=_drift(few, 20, 0.01)
+    )
+    assert not calm.promote and "no drift" in calm.reason
+    short = retrain(has_champion=True, same_inputs=True, prior_answers=False, drift=_drift(few, 3))
+    assert not short.promote and "too few to measure drift" in short.reason
+    # The prior has seen no air of this person: only the diary can make it retrain.
+    prior = retrain(
+        has_champion=True, same_inputs=True, prior_answers=True, drift=_drift(few, 20, 0.9)
+    )
+    assert not prior.promote and f"({few} so far)" in prior.reason
+    moved = retrain(has_champion=True, same_inputs=True, prior_answers=True, drift=_drift(few + 1))
+    assert moved.promote

@@ -20,26 +20,31 @@ class NotInstalledError(RuntimeError):
     """An optional part (the offline stand-in and demo persona, the app) is not installed here."""
 
 
+def _optional(package: str, module: str, missing: str):
+    try:
+        return importlib.import_module(f"{package}.{module}")
+    except ModuleNotFoundError as error:
+        raise NotInstalledError(missing) from error
+
+
 def offline(module: str):
     """Import ``airsick_standin.<module>``: the demo and the stand-in need it."""
-    try:
-        return importlib.import_module(f"airsick_standin.{module}")
-    except ModuleNotFoundError as error:
-        raise NotInstalledError(
-            "The offline stand-in and the demo persona are not installed here; install "
-            "airsick-orchestration[offline] (a checkout's `uv sync` does), or use the real API."
-        ) from error
+    return _optional(
+        "airsick_standin",
+        module,
+        "The offline stand-in and the demo persona are not installed here; install "
+        "airsick-orchestration[offline] (a checkout's `uv sync` does), or use the real API.",
+    )
 
 
 def notebooks(module: str):
     """Import ``airsick_notebooks.<module>``: ``airsick app`` and ``explore`` need it."""
-    try:
-        return importlib.import_module(f"airsick_notebooks.{module}")
-    except ModuleNotFoundError as error:
-        raise NotInstalledError(
-            "The app is not installed here; install airsick-orchestration[app] (a checkout's "
-            "`uv sync` does), or run `airsick-app` from the app's own image."
-        ) from error
+    return _optional(
+        "airsick_notebooks",
+        module,
+        "The app is not installed here; install airsick-orchestration[app] (a checkout's "
+        "`uv sync` does), or run `airsick-app` from the app's own image.",
+    )
 
 
 def standin_healthy(url: str) -> bool:

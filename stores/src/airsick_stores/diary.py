@@ -70,7 +70,9 @@ class Diary:
             [self.lakehouse.raw_files(names.DIARY), person, *([since] if since else [])],
             attach=False,
         )
-        return frame if not frame.empty else pd.DataFrame(columns=COLUMNS.split(", "))
+        if frame.empty:
+            return pd.DataFrame(columns=COLUMNS.split(", "))
+        return frame.assign(date=pd.to_datetime(frame["date"]).dt.date)
 
     def logged_on(self, person: str, day: date) -> bool:
         """Whether the person has an entry for ``day``."""
