@@ -17,6 +17,7 @@ from airsick_lakehouse import connect
 from airsick_orchestration import steps
 from airsick_serving.batch import score
 from airsick_serving.client import AirsickClient, ServingError
+from airsick_stores import Stores
 
 from tests.helpers import read_raw
 
@@ -182,20 +183,17 @@ def test_a_promotion_while_clients_score_fails_no_request(served, scoring_rows):
 
 def test_batch_scoring_through_the_server_and_in_process(served, built_demo):
     settings, url = served
-    via_server = score(
-        settings.lakehouse, person="demo", tracking_uri=settings.tracking_uri, server_url=url
-    )
+    stores = Stores.from_settings(settings)
+    via_server = score(stores, person="demo", server_url=url)
     assert via_server.via == "server"
-    in_process = score(
-        settings.lakehouse, person="demo", tracking_uri=settings.tracking_uri, server_url=None
-    )
+    in_process = score(stores, person="demo", server_url=None)
     assert in_process.via == "in-process"
     assert via_server.model_version == in_process.model_version
     assert (
         via_server.predictions["probability"].round(6)
         == in_process.predictions["probability"].round(6)
     ).all()
-    again = score(settings.lakehouse, person="demo", tracking_uri=settings.tracking_uri)
+    again = score(stores, person="demo")
     assert again.path == in_process.path  # the same model and features: the same file
     landed = read_raw(built_demo.lake, "predictions")
     assert {
