@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
+import sys
+import time
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import mlflow
@@ -23,16 +25,11 @@ from tests.conftest import airsick_command, process_environment
 from tests.helpers import read_raw
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
 
-# What the daily run logs (with --verbose) as each stage begins.
-STAGES = {
-    "ingest": "airsick.stages: ingest",
-    "transform": "airsick.stages: transform",
-    "train": "backtesting personal",
-    "register": "registering the model of run",
-    "promote": "promoting to @champion",
-    "score": "airsick.stages: score",
-}
+# The events a daily run is killed at: `tests/with_markers.py` writes a marker file as each
+# begins.
+STAGES = ["ingest", "transform", "train", "register", "promote", "score"]
 
 
 def new_home(tmp_path) -> dict[str, str]:
@@ -55,32 +52,31 @@ def daily(env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProc
     )
 
 
-def start_daily(env: dict[str, str]) -> subprocess.Popen:
+def start_daily(env: dict[str, str], markers: Path) -> subprocess.Popen:
+    """The daily run, offline, writing a marker file as each event begins (and its output
+    to ``markers/output.log``)."""
+    markers.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
-        airsick_command("--verbose", "demo", "--once"),
+        [sys.executable, "-m", "tests.with_markers", str(markers), "--", "demo", "--once"],
         env=env,
-        stdout=subprocess.PIPE,
+        cwd=REPO,
+        stdout=(markers / "output.log").open("w"),
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group: kill -9 takes all of it
     )
 
 
-def wait_for_line(process: subprocess.Popen, marker: str, timeout: float = 600) -> list[str]:
-    seen: list[str] = []
-    found = threading.Event()
-
-    def read() -> None:
-        for line in process.stdout:
-            seen.append(line)
-            if marker in line:
-                found.set()
-                return
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    assert found.wait(timeout), f"no {marker!r}; output:\n{''.join(seen[-40:])}"
-    return seen
+def wait_for_event(process: subprocess.Popen, markers: Path, event: str, timeout: float = 600):
+    """Wait until the run has begun ``event``; fail at once, with its output, if it ended."""
+    assert event in STAGES, event
+    started = time.monotonic()
+    while not (markers / event).exists():
+        if process.poll() is not None:
+            output = (markers / "output.log").read_text()[-3000:]
+            pytest.fail(f"the run ended before {event!r}:\n{output}")
+        assert time.monotonic() - started < timeout, f"no {event!r} within {timeout} s"
+        time.sleep(0.05)
 
 
 def assert_consistent(env: dict[str, str]) -> None:
@@ -109,12 +105,12 @@ def assert_consistent(env: dict[str, str]) -> None:
     assert len(read_raw(lake, "predictions")) > 0
 
 
-@pytest.mark.parametrize("stage", list(STAGES))
+@pytest.mark.parametrize("stage", STAGES)
 def test_kill_9_at_each_stage_then_a_rerun_leaves_everything_consistent(stage, tmp_path):
     env = new_home(tmp_path)
-    process = start_daily(env)
+    process = start_daily(env, tmp_path / "markers")
     try:
-        wait_for_line(process, STAGES[stage])
+        wait_for_event(process, tmp_path / "markers", stage)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
@@ -126,8 +122,8 @@ def test_kill_9_at_each_stage_then_a_rerun_leaves_everything_consistent(stage, t
 
 def test_a_second_daily_run_says_one_is_in_progress_and_the_first_completes(tmp_path):
     env = new_home(tmp_path)
-    first = start_daily(env)
-    wait_for_line(first, STAGES["transform"])
+    first = start_daily(env, tmp_path / "markers")
+    wait_for_event(first, tmp_path / "markers", "transform")
     second = daily(env)
     assert second.returncode == 1
     assert "A daily run is already in progress (pid" in second.stdout + second.stderr
