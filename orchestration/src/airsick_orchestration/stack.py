@@ -79,7 +79,11 @@ def _deployments_ready(client: httpx.Client, base: str) -> bool:
 
 
 def services(settings: Settings, standin: bool = False) -> list[Service]:
-    """The local stack, in the order it is listed to the person."""
+    """The local stack, in the order it is listed to the person.
+
+    Long because it is a table: one ``Service`` row per process, each read whole where it
+    stands (command, port, health path, environment); split up, the table would be scattered.
+    """
     prefect_api = f"http://{HOST}:{settings.prefect_port}/api"
     local_mlflow = not settings.tracking_uri.startswith("http")
     tracking = f"http://{HOST}:{settings.mlflow_port}" if local_mlflow else settings.tracking_uri
@@ -273,6 +277,17 @@ class Watch:
             self.on_all_ready()
 
 
+def _manager(stack: list[Service], printer: LogPrinter) -> honcho.manager.Manager:
+    """honcho's process manager with every service of the stack added, not started."""
+    honcho.manager.KILL_WAIT = STOP_GRACE_SECONDS
+    manager = honcho.manager.Manager(printer=printer)
+    for service in stack:
+        manager.add_process(
+            service.name, shlex.join(service.command), env={**os.environ, **service.environment}
+        )
+    return manager
+
+
 def up(
     settings: Settings,
     standin: bool = False,
@@ -283,14 +298,7 @@ def up(
     stack = services(settings, standin)
     check_ports(stack)
     printer = LogPrinter(settings.logs_dir)
-    honcho.manager.KILL_WAIT = STOP_GRACE_SECONDS
-    manager = honcho.manager.Manager(printer=printer)
-    for service in stack:
-        manager.add_process(
-            service.name,
-            shlex.join(service.command),
-            env={**os.environ, **service.environment},
-        )
+    manager = _manager(stack, printer)
     width = max(len(s.name) for s in stack)
     failure: list[str] = []
 

@@ -116,7 +116,11 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def build_app(front: Front) -> Starlette:
-    """Return the ASGI app: /ping, /health, /version, /invocations, /airsick/model."""
+    """Return the ASGI app: /ping, /health, /version, /invocations, /airsick/model.
+
+    Long because each route is a small handler closed over ``front`` (the model being
+    served now), listed together with the routing table that names them.
+    """
 
     def unavailable() -> JSONResponse:
         return _error(503, f"No model is being served: {front.waiting_reason}.")

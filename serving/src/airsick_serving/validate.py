@@ -45,7 +45,11 @@ def _number(value: object, column: str, row: int) -> float:
 
 
 def parse(body: bytes, columns: list[str], max_rows: int = MAX_ROWS) -> dict:
-    """Return the normalized ``dataframe_split`` for ``body``, or raise Invalid."""
+    """Return the normalized ``dataframe_split`` for ``body``, or raise Invalid.
+
+    Long because it is the checks in the order a request meets them (size, JSON, shape,
+    columns, rows, values), each with the one sentence its 4xx says.
+    """
     limit = max_bytes(max_rows)
     if len(body) > limit:
         raise Invalid(
