@@ -106,3 +106,33 @@ def test_what_airsick_hands_dbt_and_other_prefixes_are_not_settings_errors(monke
     monkeypatch.setenv("AIRSICK_TEST_ANYTHING", "1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
     Settings()
+
+
+def test_every_setting_has_one_concern_and_example_env_groups_them_the_same_way():
+    from airsick_core.settings import GROUPS, variable
+
+    grouped = [name for fields in GROUPS.values() for name in fields]
+    assert sorted(grouped) == sorted(Settings.model_fields), "each setting in exactly one group"
+    sections: dict[str, set[str]] = {}
+    current = None
+    for line in (REPO / "example.env").read_text().splitlines():
+        if line.startswith("# --- "):
+            current = line.removeprefix("# --- ").rstrip("- ").split(" (only")[0]
+            sections[current] = set()
+        elif (found := re.match(r"#? ?((?:AIRSICK|AWS)_[A-Z_]+)=", line)) and current:
+            sections[current].add(found.group(1))
+    for group, fields in GROUPS.items():
+        assert sections.get(group) == {variable(name) for name in fields}, group
+
+
+def test_airsick_settings_shows_each_concern_and_hides_secrets(monkeypatch):
+    from airsick_orchestration.cli import app
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("AIRSICK_NOTIFY_URL", "json://secret.example/hook")
+    monkeypatch.setenv("AIRSICK_PERSON", "ana")
+    shown = CliRunner().invoke(app, ["settings"], env={"COLUMNS": "160"})
+    assert shown.exit_code == 0, shown.output
+    assert "secret.example" not in shown.output and "(hidden)" in shown.output
+    assert re.search(r"AIRSICK_PERSON\s+ana\s+set", shown.output)
+    assert "Messages: the evening alert" in shown.output and "AWS_REGION" in shown.output

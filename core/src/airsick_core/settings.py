@@ -384,6 +384,62 @@ class Settings(BaseSettings):
         return self.history_start or (self.today() - timedelta(days=3 * 365))
 
 
+# The settings by concern, in the order ``example.env`` and ``airsick settings`` list them.
+# A variable's name starts with its concern where it can (AIRSICK_OPEN_METEO_…, …_NOTIFY_…);
+# ``tests/unit/test_settings.py`` holds every setting to exactly one group, and example.env
+# to the same sections.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "Where state lives": ("home", "lake_url"),
+    "The person": ("person", "places", "persona_seed"),
+    "Air quality (Open-Meteo)": (
+        "open_meteo_url",
+        "weather_archive_url",
+        "weather_forecast_url",
+        "history_start",
+        "as_of",
+        "forecast_days",
+        "overlap_days",
+        "chunk_days",
+        "open_meteo_calls_per_minute",
+        "open_meteo_timeout",
+        "open_meteo_attempts",
+    ),
+    "The offline stand-in of Open-Meteo": ("standin_host", "standin_port"),
+    "S3 / MinIO": ("aws_endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_region"),
+    "The lakehouse (dbt-duckdb into DuckLake)": (
+        "ducklake_catalog",
+        "snapshot_retention_days",
+        "docs_port",
+        "duckdb_extension_dir",
+    ),
+    "Training and the registry (MLflow)": (
+        "mlflow_tracking_uri",
+        "mlflow_port",
+        "mlflow_experiment",
+        "promotion_margin",
+        "train_seed",
+        "train_threads",
+    ),
+    "Serving": ("serve_host", "serve_port", "serve_max_rows", "serve_poll_seconds"),
+    "Orchestration (Prefect)": ("prefect_api_url", "prefect_port", "daily_cron"),
+    "The app (marimo)": ("app_port", "app_password"),
+    "Messages: the evening alert and the diary reminder (Apprise)": (
+        "notify_url",
+        "notify_threshold",
+        "notify_timeout",
+        "remind_at",
+    ),
+}
+
+
+def variable(name: str) -> str:
+    """The environment variable a setting is read from (AWS_… for S3's standard ones)."""
+    field = Settings.model_fields[name]
+    if isinstance(field.validation_alias, AliasChoices):
+        return str(field.validation_alias.choices[0]).upper()
+    return f"AIRSICK_{name.upper()}"
+
+
 def known_variables() -> set[str]:
     """Every AIRSICK_ variable a setting reads."""
     names = set()

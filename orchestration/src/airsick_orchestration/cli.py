@@ -261,6 +261,17 @@ def predict() -> None:
     present.predictions(scored)
 
 
+@app.command("settings")
+def show_settings() -> None:
+    """Every setting this command would use, by concern: its variable, its value and
+    whether it was set (the environment or .env) or is the default. Secrets are hidden.
+
+    Change one in `.env` (see example.env) or the environment; a misspelt AIRSICK_ name is
+    an error that names the closest setting.
+    """
+    present.settings_table(_settings())
+
+
 @app.command()
 def triggers(
     history: Annotated[

@@ -235,3 +235,25 @@ def daily(summary: dict) -> None:
         note(text)
     for problem in summary["stale"]:
         err.print(f"[yellow]stale:[/] {problem}")
+
+
+def settings_table(settings) -> None:
+    """The settings by concern (``airsick_core.settings.GROUPS``), secrets hidden."""
+    from airsick_core.settings import GROUPS, variable
+    from pydantic import SecretStr
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("variable", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("from", no_wrap=True)
+    for group, fields in GROUPS.items():
+        table.add_row(f"[bold cyan]{group}[/]", "", "")
+        for name in fields:
+            value = getattr(settings, name)
+            if isinstance(value, SecretStr):
+                shown = "(hidden)" if value.get_secret_value() else ""
+            else:
+                shown = "" if value is None else str(value)
+            origin = "set" if name in settings.model_fields_set else "default"
+            table.add_row(f"  {variable(name)}", shown, origin)
+    console.print(table)
