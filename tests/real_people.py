@@ -159,7 +159,8 @@ def run_person(
         pointed = settings.model_copy(update={"open_meteo_url": server.url})
         news["ingest"], news["weather"] = steps.ingest(pointed)
     if logged_days:
-        steps.write_diary(settings, persona.diary_events(settings.person, logged_days, SEED, now))
+        events = persona.diary_events(settings.person, logged_days, SEED, now)
+        steps.stores(settings).diary.append(events)
     today = settings.model_copy(update={"as_of": cutoff})
     news["transform"] = steps.transform(today)
     news["train"] = steps.train(today)

@@ -46,7 +46,7 @@ def test_one_place_builds_the_mlflow_client():
 
 def test_production_members_do_not_import_the_stand_in():
     """The stand-in is for the demo, tests and benchmarks; only the CLI's offline commands
-    reach it, through ``steps.offline``."""
+    reach it, through ``optional.offline``."""
     found = [
         str(path.relative_to(REPO))
         for path in REPO.glob("*/src/airsick_*/**/*.py")
