@@ -116,7 +116,7 @@ def diary_days(days: list[persona.PersonaDay], shape: str, cutoff: date, logged:
         return days
     if shape == "every_other_day":
         return [d for d in days if d.date.toordinal() % 2 == 0]
-    if shape.startswith("last_"):
+    if shape.startswith("last_"):  # "last_days" and "last_60_days": the last ``logged`` days
         return [d for d in days if d.date > cutoff - timedelta(days=logged)]
     if shape == "day_zero":
         return []

@@ -68,3 +68,20 @@ def test_a_real_person_gets_a_useful_prediction(shared_data, tmp_path, series, s
     assert outcome.skill_captured >= goal, outcome.as_dict()
     if shape == "full" and series in LONG_SERIES:
         assert abs(outcome.auc_model - outcome.auc_truth) <= 0.05, outcome.as_dict()
+
+
+@pytest.mark.parametrize("logged", [7, 14])
+@pytest.mark.parametrize("series", LONG_SERIES)
+def test_the_first_fortnight_is_never_worse_than_the_persons_own_base_rate(
+    shared_data, tmp_path, series, logged, results
+):
+    """A newcomer who logged only the last week or two: the answer is the prior updated by
+    those days (no backtest is needed to accept it), and on the withheld days it does no
+    worse than always saying the person's own rate over the days they logged."""
+    outcome, news = run_person(shared_data, series, "last_days", tmp_path / "home", logged=logged)
+    results[f"{series}/last_{logged}_days"] = outcome.as_dict()
+    assert outcome.labelled_days <= logged
+    assert news["train"].fold_kind == "none"  # too few days to backtest: rule 0 answers
+    assert outcome.champion_kind == "personal", outcome.as_dict()
+    assert outcome.evidence_days == outcome.labelled_days > 0  # the answer says its days
+    assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()

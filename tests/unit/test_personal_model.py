@@ -17,7 +17,7 @@ from airsick_training.models import (
     default_specs,
     make_model,
 )
-from airsick_training.promote import decide, without_backtest
+from airsick_training.promote import without_backtest
 
 # Each test draws from its own generator, so its data does not depend on which ran before.
 SEED = 7
@@ -91,6 +91,7 @@ def test_candidates_follow_the_evidence():
     assert set(default_specs(0, labelled_days=30)) == {
         "base_rate",
         "persistence",
+        "prior",
         "personal",
         "personal_air",
     }
@@ -106,9 +107,11 @@ def test_candidates_follow_the_evidence():
 def test_the_air_only_variant_ignores_the_weather():
     x, y = person(400)
     x[:, INDEX["temperature_max"]] = np.linspace(0, 40, len(x))
+    x[:, INDEX["temperature_max_z"]] = np.linspace(-2, 2, len(x))
     air = PersonalLogistic(weather=False).fit(x, y)
     hotter = x.copy()
     hotter[:, INDEX["temperature_max"]] += 15
+    hotter[:, INDEX["temperature_max_z"]] += 1.5
     assert np.allclose(air.predict_proba(x), air.predict_proba(hotter))
     assert "temperature_max" not in air.table.index
 
@@ -144,21 +147,25 @@ def test_a_gappy_diary_still_gets_folds():
     assert len(weekly_folds(dates)) >= 10
 
 
-def test_rule_zero_the_prior_answers_until_there_is_evidence():
-    first = without_backtest(0, has_champion=False, needed=21)
+def test_rule_zero_the_prior_answers_on_day_zero_and_its_update_from_the_first_day():
+    first = without_backtest(0, champion_kind=None)
     assert first.promote and "not personal yet" in first.reason
-    later = without_backtest(9, has_champion=True, needed=21)
-    assert not later.promote
+    updated = without_backtest(1, champion_kind="prior")
+    assert updated.promote and "updated by 1 labelled days" in updated.reason
+    assert without_backtest(9, champion_kind="personal").promote
+    kept = without_backtest(9, champion_kind="gbm")
+    assert not kept.promote and "stays" in kept.reason
 
 
-def test_a_personal_model_replaces_the_prior_when_it_beats_it():
-    scores = {
-        "base_rate": {"log_loss": 0.60, "brier": 0.20},
-        "persistence": {"log_loss": 0.59, "brier": 0.19},
-        "personal": {"log_loss": 0.61, "brier": 0.205},
-    }
-    prior_champion = {"log_loss": 0.70, "brier": 0.24}
-    decision = decide("personal", scores, prior_champion, False, 0.01, champion_is_prior=True)
-    assert decision.promote and "population prior" in decision.reason
-    # Not when the champion is already personal: then the baselines must be beaten.
-    assert not decide("personal", scores, prior_champion, False, 0.01).promote
+def test_seven_sick_days_of_seven_move_the_base_rate_most_of_the_way():
+    """The first week of someone who is often sick: the answer leaves the prior's 12 %."""
+    x = days(7)
+    x[1:, INDEX["sick_today"]] = 1.0  # each day's "sick today" is the day before's entry
+    fitted = PersonalLogistic().fit(x, np.ones(7))
+    prior_only = PopulationPrior().fit(x, np.ones(7))
+    typical = days(1)  # a day with no diary features: the person's level itself
+    assert prior_only.predict_proba(typical)[0] < 0.15
+    assert fitted.predict_proba(typical)[0] > 0.4
+    after_sick = days(1)
+    after_sick[:, INDEX["sick_today"]] = 1.0
+    assert fitted.predict_proba(after_sick)[0] > prior_only.predict_proba(after_sick)[0] + 0.2

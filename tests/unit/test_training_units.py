@@ -17,7 +17,7 @@ from airsick_training.features import (
     monotone_constraints,
 )
 from airsick_training.models import BaseRate, LogisticGLM, Persistence, make_model
-from airsick_training.promote import decide
+from airsick_training.promote import compare, decide
 
 DATES = pd.Series(pd.date_range("2023-01-01", "2025-06-20", freq="D"))
 
@@ -95,7 +95,7 @@ def test_monotone_on_levels_only_and_every_input_has_a_reason_group():
     assert grouped == set(INPUT_COLUMNS)
 
 
-WINDOW = {
+SCORES = {
     "base_rate": {"log_loss": 0.40, "brier": 0.12},
     "persistence": {"log_loss": 0.35, "brier": 0.10},
     "glm": {"log_loss": 0.30, "brier": 0.09},
@@ -103,18 +103,49 @@ WINDOW = {
 }
 
 
-def test_first_model_must_beat_both_baselines():
-    assert decide("glm", WINDOW, None, False, 0.01).promote
-    refused = decide("bad", WINDOW, None, False, 0.01)
+def _days(n: int = 300, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes of ``n`` days whose true chance varies, and that chance."""
+    rng = np.random.default_rng(seed)
+    truth = np.clip(0.15 + 0.12 * np.sin(np.arange(n) / 9) + rng.normal(0, 0.05, n), 0.02, 0.9)
+    return (rng.random(n) < truth).astype(int), truth
+
+
+def test_the_comparison_is_paired_and_its_interval_covers_no_difference_for_a_copy():
+    y, truth = _days()
+    flat = np.full(len(y), y.mean())
+    better = compare(y, truth, flat)
+    assert better.days == len(y) and better.gain > 0 and better.low > 0 and better.high > better.low
+    same = compare(y, flat, flat)
+    assert same.gain == 0 and same.low == 0 == same.high
+    worse = compare(y, flat, truth)
+    assert worse.high < 0  # the mirror image: confidently worse
+    assert compare(y, truth, flat, seed=1).low == pytest.approx(better.low, abs=0.01)
+
+
+def test_a_new_recipe_must_win_with_confidence_and_a_learnt_one_beat_the_baselines():
+    y, truth = _days()
+    flat = np.full(len(y), y.mean())
+    confident = compare(y, truth, flat)
+    assert decide("glm", "glm", SCORES, confident, False, 0.01).promote
+    refused = decide("bad", "glm", SCORES, confident, False, 0.01)
     assert not refused.promote and "persistence baseline" in refused.reason
-
-
-def test_challenger_must_beat_the_champion_by_the_margin():
-    champion = {"log_loss": 0.301, "brier": 0.0905}
-    close = decide("glm", WINDOW, champion, False, 0.01)
-    assert not close.promote and "by 1%" in close.reason
-    assert decide("glm", WINDOW, {"log_loss": 0.32, "brier": 0.09}, False, 0.01).promote
-    assert decide("glm", WINDOW, champion, True, 0.01).promote  # same recipe, newer data
+    # A gain that a few lucky days could give: the incumbent stays.
+    rng = np.random.default_rng(5)
+    lucky = compare(y[:40], np.clip(flat[:40] + rng.normal(0, 0.02, 40), 0.01, 0.99), flat[:40])
+    assert lucky.low < 0
+    kept = decide("glm", "glm", SCORES, lucky, False, 0.01)
+    assert not kept.promote and "95 % confidence" in kept.reason and "stays" in kept.reason
+    # The champion's own recipe on newer data replaces it; the prior needs no baseline.
+    assert decide("glm", "glm", SCORES, lucky, True, 0.01).promote
+    assert decide("bad", "personal", SCORES, confident, False, 0.01).promote
+    # The prior's own update answers from the first day: against the prior, a backtest
+    # keeps it unless it is worse with confidence.
+    assert decide(
+        "personal", "personal", SCORES, lucky, False, 0.01, incumbent_kind="prior"
+    ).promote
+    worse = compare(y, flat, truth)
+    out = decide("personal", "personal", SCORES, worse, False, 0.01, "the prior", "prior")
+    assert not out.promote and "worse than the prior" in out.reason
 
 
 def _drift(new_labels: int, new_days: int = 0, psi: float | None = None):
@@ -127,14 +158,14 @@ def test_the_retrain_rule_trains_when_something_new_is_known():
     from airsick_training.promote import RETRAIN_AFTER_NEW_LABELS, retrain
 
     enough = RETRAIN_AFTER_NEW_LABELS
-    first = retrain(has_champion=False, same_inputs=True, prior_answers=False, drift=None)
+    first = retrain(has_champion=False, same_inputs=True, champion_days=400, drift=None)
     assert first.promote and "no champion" in first.reason
-    other = retrain(has_champion=True, same_inputs=False, prior_answers=False, drift=None)
+    other = retrain(has_champion=True, same_inputs=False, champion_days=400, drift=None)
     assert other.promote and "other inputs" in other.reason
-    labels = retrain(has_champion=True, same_inputs=True, prior_answers=False, drift=_drift(enough))
+    labels = retrain(has_champion=True, same_inputs=True, champion_days=400, drift=_drift(enough))
     assert labels.promote and f"{enough} days got a label" in labels.reason
     drifted = _drift(enough - 1, new_days=20, psi=0.9)
-    assert retrain(has_champion=True, same_inputs=True, prior_answers=False, drift=drifted).promote
+    assert retrain(has_champion=True, same_inputs=True, champion_days=400, drift=drifted).promote
 
 
 def test_the_retrain_rule_waits_when_nothing_new_is_known():
@@ -142,15 +173,13 @@ def test_the_retrain_rule_waits_when_nothing_new_is_known():
 
     few = RETRAIN_AFTER_NEW_LABELS - 1
     calm = retrain(
-        has_champion=True, same_inputs=True, prior_answers=False, drift=_drift(few, 20, 0.01)
+        has_champion=True, same_inputs=True, champion_days=400, drift=_drift(few, 20, 0.01)
     )
     assert not calm.promote and "no drift" in calm.reason
-    short = retrain(has_champion=True, same_inputs=True, prior_answers=False, drift=_drift(few, 3))
+    short = retrain(has_champion=True, same_inputs=True, champion_days=400, drift=_drift(few, 3))
     assert not short.promote and "too few to measure drift" in short.reason
-    # The prior has seen no air of this person: only the diary can make it retrain.
-    prior = retrain(
-        has_champion=True, same_inputs=True, prior_answers=True, drift=_drift(few, 20, 0.9)
-    )
-    assert not prior.promote and f"({few} so far)" in prior.reason
-    moved = retrain(has_champion=True, same_inputs=True, prior_answers=True, drift=_drift(few + 1))
-    assert moved.promote
+    # While the answer rests on few days, each new labelled day retrains, and only that.
+    prior = retrain(has_champion=True, same_inputs=True, champion_days=0, drift=_drift(0, 20, 0.9))
+    assert not prior.promote and "no new labelled day" in prior.reason
+    moved = retrain(has_champion=True, same_inputs=True, champion_days=9, drift=_drift(1))
+    assert moved.promote and "rests on 9 labelled days" in moved.reason

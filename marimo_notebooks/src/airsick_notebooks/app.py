@@ -575,9 +575,18 @@ def _(settings, stores):
             _shown = _versions.assign(
                 registered=_versions["registered"].dt.strftime("%Y-%m-%d %H:%M"),
                 champion=_versions["is_champion"].map({True: "current", False: ""}),
-            )[["version", "registered", "decision", "champion", "reason"]]
+                compared=[
+                    f"{gain} ({interval})" if gain else ""
+                    for gain, interval in zip(_versions["gain"], _versions["interval"], strict=True)
+                ],
+            )[["version", "registered", "decision", "champion", "days", "compared", "reason"]]
             _parts += [
-                mo.md("Model versions and the gate's decisions:"),
+                mo.md(
+                    "Model versions and the gate's decisions. *days*: the logged days it "
+                    "learnt from; *compared*: how much better than the model answering "
+                    "before it (log loss per day, with its 90 % interval), on every past "
+                    "day the backtest predicted."
+                ),
                 mo.ui.table(
                     _shown,
                     selection=None,

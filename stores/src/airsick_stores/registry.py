@@ -38,6 +38,7 @@ class ModelRef:
     version: str
     run_id: str
     recipe: dict = field(default_factory=dict, compare=False)  # the candidate's spec
+    evidence_days: int = field(default=0, compare=False)  # labelled days it learnt from
 
     @property
     def uri(self) -> str:
@@ -113,8 +114,10 @@ class Registry:
 
     @staticmethod
     def _ref(name: str, version) -> ModelRef:
-        recipe = json.loads(version.tags["recipe"]) if "recipe" in version.tags else {}
-        return ModelRef(name, str(version.version), version.run_id, recipe)
+        tags = version.tags
+        recipe = json.loads(tags["recipe"]) if "recipe" in tags else {}
+        days = int(tags.get("evidence_days", 0))
+        return ModelRef(name, str(version.version), version.run_id, recipe, days)
 
     def download(self, ref: ModelRef, into: Path, path: str = "") -> Path:
         """Fetch a version's model folder (or the file ``path`` in it) into ``into``."""
@@ -145,8 +148,10 @@ class Registry:
     def versions(self, name: str = names.MODEL_NAME) -> pd.DataFrame:
         """Every registered version with its gate decision; promoted ones with their reign.
 
-        Columns: version, registered, decision, reason, champion_from, champion_until,
-        is_champion. Empty before the first training.
+        Columns: version, registered, decision, reason, days (the labelled days it learnt
+        from), gain and interval (the gate's comparison with the incumbent: log loss per
+        day, and its 90 % interval), champion_from, champion_until, is_champion. Empty
+        before the first training.
         """
         import pandas as pd
         from mlflow.exceptions import MlflowException
@@ -166,6 +171,9 @@ class Registry:
                 "registered": pd.Timestamp(v.creation_timestamp, unit="ms", tz="UTC"),
                 "decision": v.tags.get("decision", "?"),
                 "reason": v.tags.get("decision_reason", ""),
+                "days": int(v.tags.get("evidence_days", 0)),
+                "gain": v.tags.get("gate_gain", ""),
+                "interval": v.tags.get("gate_interval", ""),
             }
             for v in found
         ]

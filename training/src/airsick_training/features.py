@@ -36,6 +36,7 @@ CALENDAR = ("weekday", "is_weekend", "day_of_year")
 WEATHER = (
     "temperature_min",
     "temperature_max",
+    "temperature_max_z",  # the day's maximum against the place's own climate (sd)
     "temperature_change1",
     "relative_humidity_mean",
     "precipitation_sum",
@@ -78,7 +79,12 @@ REASON_GROUPS = {
         c for c in INPUT_COLUMNS if c.endswith("aqi_max") or "_aqi_max_" in c
     ),
     "pollen": tuple(c for c in INPUT_COLUMNS if c.startswith("pollen_total")),
-    "temperature": ("temperature_min", "temperature_max", "temperature_change1"),
+    "temperature": (
+        "temperature_min",
+        "temperature_max",
+        "temperature_max_z",
+        "temperature_change1",
+    ),
     "humidity": ("relative_humidity_mean",),
     "rain": ("precipitation_sum",),
     "wind": ("wind_speed_mean",),

@@ -295,10 +295,12 @@ class GradientBoosting:
 
 
 BASELINES = ("base_rate", "persistence")
-CANDIDATES = ("personal", "personal_air", "glm", "gbm")
-# How many labelled days a candidate needs before it is worth backtesting: the personal
-# model starts from the prior and works from the first days; the others learn from scratch.
-MIN_DAYS = {"personal": 0, "personal_air": 0, "glm": 180, "gbm": 365}
+CANDIDATES = ("prior", "personal", "personal_air", "glm", "gbm")
+# How many labelled days a candidate needs before it is worth backtesting: the prior and
+# the personal model (the prior updated) work from the first days; the others learn from
+# scratch. The prior is a candidate so that, when the diary says too little, its own
+# answer is the one kept.
+MIN_DAYS = {"prior": 0, "personal": 0, "personal_air": 0, "glm": 180, "gbm": 365}
 
 
 def make_model(spec: dict) -> Model:
@@ -322,6 +324,7 @@ def make_model(spec: dict) -> Model:
 def default_specs(seed: int = 0, labelled_days: int | None = None) -> dict[str, dict]:
     """The recipes a training compares: two baselines and the candidates the evidence allows."""
     candidates = {
+        "prior": PopulationPrior().spec(),
         "personal": PersonalLogistic().spec(),
         "personal_air": PersonalLogistic(weather=False).spec(),
         "glm": LogisticGLM().spec(),

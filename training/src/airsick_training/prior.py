@@ -21,12 +21,16 @@ scale. ``docs/population-prior.md`` gives the sources and the arithmetic; in sho
   needs several years of one person's diary to tell apart from the air, and a wide
   prior let one or two years of diary mistake the air's seasons for the calendar's.
 
-* weather (the day's maximum temperature, its change from the day before, humidity and
-  rain): no population direction (mean 0). Cold air and heat both set off asthma, damp
-  and thunderstorm rain raise and wash out pollen: which way a person's symptoms go with
-  the weather differs from person to person and place to place (AirRater, Jones et al.
-  2018), so the prior only bounds the size (sd 0.3 on the log-odds per step: an odds
-  ratio between 0.55 and 1.8 per step, 95 %) and the diary says which way.
+* weather (the day's maximum temperature against the place's own climate, its change from
+  the day before, humidity and rain): no population direction (mean 0). Cold air and heat
+  both set off asthma, damp and thunderstorm rain raise and wash out pollen: which way a
+  person's symptoms go with the weather differs from person to person and place to place
+  (AirRater, Jones et al. 2018), so the prior only bounds the size (sd 0.3 on the
+  log-odds per step: an odds ratio between 0.55 and 1.8 per step, 95 %) and the diary
+  says which way. Heat is read
+  as people acclimatise: in standard deviations of the place's own daily maxima (sd 0.5
+  per standard deviation: people differ much in how heat affects them, Bobb et al. 2014,
+  and a narrow tropical climate must not make a heat-sensitive person implausible).
 
 The standard deviations are wide on purpose: people differ far more than the population
 averages, and the prior is there to give an honest answer on day zero and to keep a
@@ -97,8 +101,11 @@ TERMS = (
     ),
     Term("season_sin", "day_of_year", "season", 0.0, 1.0, 0.0, 0.1, "time of year"),
     Term("season_cos", "day_of_year", "season", 1.0, 1.0, 0.0, 0.1, "time of year"),
-    # Weather: steps of 10 °C, 5 °C of change, 20 % humidity; rain on log1p(mm).
-    Term("temperature_max", "temperature_max", "linear", 20.0, 10.0, 0.0, 0.3, "temperature"),
+    # Weather. Heat is read against the place's own climate (``temperature_max_z``: standard
+    # deviations of its daily maxima), with a prior as wide as people differ: a person whose
+    # odds double over 2.6 °C in Singapore (sd 1.4 °C) is 0.75 prior sd from the mean, not
+    # nine. Then steps of 5 °C of change, 20 % humidity; rain on log1p(mm).
+    Term("temperature_max", "temperature_max_z", "linear", 0.0, 1.0, 0.0, 0.5, "temperature"),
     Term(
         "temperature_change",
         "temperature_change1",

@@ -191,15 +191,23 @@ def register(
 
 
 def record_decision(
-    client: MlflowClient, version: str, promote: bool, reason: str, name: str = MODEL_NAME
+    client: MlflowClient,
+    version: str,
+    promote: bool,
+    reason: str,
+    tags: dict[str, str] | None = None,
+    name: str = MODEL_NAME,
 ) -> None:
-    """Move the champion alias if promoted; tag the version with the decision either way.
+    """Move the champion alias if promoted; tag the version with the decision (and ``tags``:
+    the gate's comparison) either way.
 
     A promotion is tagged ``promoting`` before the alias moves and ``promoted`` after, so a
     process killed in between leaves a state ``settle_interrupted`` can read.
     """
     log.info("version %s: %s", version, "promoting to @champion" if promote else "refused")
     client.set_model_version_tag(name, version, "decision_reason", reason)
+    for key, value in (tags or {}).items():
+        client.set_model_version_tag(name, version, key, value)
     if not promote:
         client.set_model_version_tag(name, version, "decision", "refused")
         return

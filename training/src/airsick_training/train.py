@@ -18,7 +18,6 @@ from airsick_training.data import Dataset, load_dataset, load_oracle
 from airsick_training.drift import measure as measure_drift
 from airsick_training.evaluate import (
     METRICS,
-    MIN_TRAIN_DAYS,
     backtest,
     folds_for,
     per_fold,
@@ -36,7 +35,14 @@ from airsick_training.models import (
     default_specs,
     make_model,
 )
-from airsick_training.promote import Decision, decide, retrain, without_backtest
+from airsick_training.promote import (
+    Comparison,
+    Decision,
+    compare,
+    decide,
+    retrain,
+    without_backtest,
+)
 from airsick_training.pyfunc import AirsickModel
 
 log = logging.getLogger(__name__)
@@ -112,10 +118,19 @@ class Session:
         found = [t.as_dict() for t in triggers.for_person(x, y)]
         return track.RunRecord(specs, params, tags, triggers=found, **more)
 
-    def register(self, model_uri: str, recipe: dict, run_id: str, evidence: int, decision):
+    def register(
+        self, model_uri: str, recipe: dict, run_id: str, evidence: int, decision, comparison=None
+    ):
         client = self.registry.client
         version = track.register(client, model_uri, recipe, run_id, evidence)
-        track.record_decision(client, version, decision.promote, decision.reason)
+        tags = {}
+        if comparison is not None and comparison.days:
+            tags = {
+                "gate_gain": f"{comparison.gain:.4f}",
+                "gate_interval": f"{comparison.low:+.4f} to {comparison.high:+.4f}",
+                "gate_days": str(comparison.days),
+            }
+        track.record_decision(client, version, decision.promote, decision.reason, tags)
         return version
 
 
@@ -208,27 +223,44 @@ def _backtest_candidates(
     )
 
 
-def _gate(session: Session, tested: Backtested, champion, margin: float) -> Decision:
-    """Backtest the champion's recipe on the same folds and apply ``promote.decide``.
-
-    Everyone's first champion is the population prior: with no champion yet, the challenger
-    is compared with the prior on the same window (it is what the person gets otherwise).
-    """
+def _gate(
+    session: Session, tested: Backtested, champion, margin: float
+) -> tuple[Decision, Comparison]:
+    """Compare the challenger with the incumbent on every out-of-sample day and apply
+    ``promote.decide``. The incumbent is the champion's recipe, backtested again on the same
+    folds and data, or the population prior while there is no champion."""
     recipe = champion.recipe if champion is not None else PopulationPrior().spec()
-    session.say(f"backtesting the champion's recipe ({recipe['kind']}) on the same folds")
-    frame = session.dataset.frame
-    again = window(backtest(recipe, frame, tested.folds), tested.folds, tested.gate_folds)
-    champion_scores = score(again["y"].to_numpy(), again["p"].to_numpy())
-    tested.window_scores["champion"] = champion_scores
-    same_recipe = recipe == tested.specs[tested.challenger]
-    return decide(
-        tested.challenger,
-        tested.window_scores,
-        champion_scores,
-        same_recipe,
-        margin,
-        recipe["kind"] == "prior",
+    incumbent = "the champion" if champion is not None else "the population prior"
+    tested_already = [n for n, spec in tested.specs.items() if spec == recipe]
+    if tested_already:
+        again = tested.predictions[tested_already[0]]
+    else:
+        session.say(f"backtesting the champion's recipe ({recipe['kind']}) on the same folds")
+        again = backtest(recipe, session.dataset.frame, tested.folds)
+    tested.overall["champion"] = score(again["y"].to_numpy(), again["p"].to_numpy())
+    recent = window(again, tested.folds, tested.gate_folds)
+    tested.window_scores["champion"] = score(recent["y"].to_numpy(), recent["p"].to_numpy())
+    keys = ["local_date", "place"]
+    paired = (
+        tested.predictions[tested.challenger]
+        .merge(again[[*keys, "p"]], on=keys, suffixes=("", "_incumbent"))
+        .sort_values(keys)
     )
+    comparison = compare(
+        paired["y"].to_numpy(), paired["p"].to_numpy(), paired["p_incumbent"].to_numpy()
+    )
+    challenger_spec = tested.specs[tested.challenger]
+    decision = decide(
+        tested.challenger,
+        challenger_spec["kind"],
+        tested.overall,
+        comparison,
+        recipe == challenger_spec,
+        margin,
+        incumbent,
+        recipe["kind"],
+    )
+    return decision, comparison
 
 
 def _fit_gate_and_register(
@@ -240,8 +272,9 @@ def _fit_gate_and_register(
     session.say(f"fitting {challenger} on all {len(dataset.frame)} labelled rows")
     x, y = inputs(dataset.frame), dataset.label.to_numpy()
     fitted = make_model(tested.specs[challenger]).fit(x, y)
-    served = AirsickModel(fitted, reference_of(fitted, x), tested.specs[challenger], days)
-    decision = _gate(session, tested, champion, margin)
+    evidence = 0 if fitted.kind == "prior" else days
+    served = AirsickModel(fitted, reference_of(fitted, x), tested.specs[challenger], evidence)
+    decision, comparison = _gate(session, tested, champion, margin)
     record = session.record(
         tested.specs,
         {
@@ -255,7 +288,7 @@ def _fit_gate_and_register(
         },
         x,
         y,
-        overall=tested.overall,
+        overall={**tested.overall, "gate": comparison.as_metrics()},
         window_scores=tested.window_scores,
         fold_scores={n: per_fold(p) for n, p in tested.predictions.items()},
         figures=_figures(tested, fitted, served, x, y, days),
@@ -265,7 +298,9 @@ def _fit_gate_and_register(
         ),
     )
     run_id, model_uri = track.log_training(session.experiment_id, dataset, served, record)
-    version = session.register(model_uri, tested.specs[challenger], run_id, days, decision)
+    version = session.register(
+        model_uri, tested.specs[challenger], run_id, evidence, decision, comparison
+    )
     reason = decision.reason
     if champion is None and not decision.promote:
         # Nobody answers yet: the population prior does until a personal model wins.
@@ -308,14 +343,16 @@ def retrain_decision(
     champion and what the lakehouse has seen since its data ended."""
     champion = registry.champion()
     if champion is None:
-        return retrain(has_champion=False, same_inputs=True, prior_answers=False, drift=None)
+        return retrain(has_champion=False, same_inputs=True, champion_days=0, drift=None)
     same_inputs = registry.input_columns(champion) == list(INPUT_COLUMNS)
     learnt_to = registry.trained_to(champion)
-    prior_answers = learnt_to == "none"
-    since = date.min if prior_answers else date.fromisoformat(learnt_to)
+    since = date.min if learnt_to == "none" else date.fromisoformat(learnt_to)
     drift = measure_drift(lakehouse, person, since, today) if same_inputs else None
     return retrain(
-        has_champion=True, same_inputs=same_inputs, prior_answers=prior_answers, drift=drift
+        has_champion=True,
+        same_inputs=same_inputs,
+        champion_days=champion.evidence_days,
+        drift=drift,
     )
 
 
@@ -329,15 +366,15 @@ def _coefficient_table(fitted, x: np.ndarray, y: np.ndarray, days: int) -> pd.Da
 
 
 def _without_backtest(session: Session, champion) -> TrainReport:
-    """Rule 0 of the gate: too little diary for a backtest (day zero, the first two weeks).
+    """Rule 0 of the gate: too little diary for a backtest (day zero, the first weeks).
 
-    With no champion the population prior is registered and answers, labelled as not
-    personal; otherwise a personal model is fitted on the few days and kept as challenger.
+    With no labelled day the population prior is registered and answers, labelled as not
+    personal; from the first day the personal model (the prior updated by the days) does.
     """
     days = session.dataset.labelled_days
-    model = PopulationPrior() if champion is None else PersonalLogistic()
+    model = PopulationPrior() if days == 0 else PersonalLogistic()
     session.say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
-    decision = without_backtest(days, champion is not None, MIN_TRAIN_DAYS + 7)
+    decision = without_backtest(days, champion.recipe.get("kind") if champion else None)
     version, run_id = _register_simple(session, model, decision)
     empty = _table({}, [])
     return TrainReport(

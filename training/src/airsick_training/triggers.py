@@ -99,6 +99,16 @@ def _change(term: prior.Term, low: float, high: float) -> str:
     return f"from {a:.{digits}f} to {b:.{digits}f} {unit}".strip()
 
 
+def _heat(x: np.ndarray, low: float, high: float) -> str:
+    """The typical change of heat in °C: the term reads it against the place's climate."""
+    celsius = x[:, INDEX["temperature_max"]]
+    celsius = celsius[~np.isnan(celsius)]
+    if len(celsius) < 2:
+        return f"from {low:+.1f} to {high:+.1f} standard deviations of your climate"
+    a, b = np.quantile(celsius, [0.25, 0.75])
+    return f"from {a:.0f} to {b:.0f} °C"
+
+
 def triggers(model, x: np.ndarray) -> list[Trigger]:
     """Each factor's effect for the fitted personal model ``model`` on this person's days ``x``."""
     names = list(model.names)
@@ -133,12 +143,15 @@ def triggers(model, x: np.ndarray) -> list[Trigger]:
             verdict = "lowers your risk"
         else:
             verdict = "no clear effect"
+        change = _change(term, low, high) if step > 0 else "no values yet"
+        if term.name == "temperature_max" and step > 0:
+            change = _heat(x, low, high)
         out.append(
             Trigger(
                 term=term.name,
                 label=LABELS.get(term.name, term.name),
                 factor=term.factor,
-                change=_change(term, low, high) if step > 0 else "no values yet",
+                change=change,
                 odds_ratio=round(odds, 3),
                 low=round(lo, 3),
                 high=round(hi, 3),

@@ -67,6 +67,7 @@ windowed as (
         {% endfor -%}
         temperature_min,
         temperature_max,
+        temperature_max_z,
         temperature_mean,
         temperature_mean - first(temperature_mean) over lag_1 as temperature_change1,
         relative_humidity_mean,

@@ -30,7 +30,7 @@ daily as (
 
 ),
 
-final as (
+whole_days as (
 
     -- A day with under three quarters of its hours of weather (the edges of what was
     -- fetched) has no daily measures: a minimum over half a day is not the day's minimum.
@@ -43,6 +43,21 @@ final as (
         case when hours_with_weather >= 18 then {{ measure }} end as {{ measure }}{{ "," if not loop.last }}
         {% endfor %}
     from daily
+
+),
+
+final as (
+
+    -- Heat as people there feel it: the day's maximum against the place's own climate
+    -- (every day of it in the lake), in standard deviations. People acclimatise, and
+    -- epidemiology reads heat against each city's own distribution: 33 °C is an ordinary
+    -- day in Singapore (sd 1.4 °C) and a hot one in Berlin.
+    select
+        *,
+        (temperature_max - avg(temperature_max) over place_climate)
+            / nullif(stddev_samp(temperature_max) over place_climate, 0) as temperature_max_z
+    from whole_days
+    window place_climate as (partition by place)
 
 )
 
