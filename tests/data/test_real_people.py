@@ -1,12 +1,13 @@
 """The whole pipeline on real recorded air, for ordinary diaries, against the persona's truth.
 
 For every real series in ../shared/data/open-meteo (Riyadh's dust, Chennai's half-hour
-offset and monsoon, Berlin, Vigo without PM): replay it as the API would answer, simulate
-the documented real-air persona on it, and run ingest -> dbt build -> train and gate ->
-predict with a full diary, every other day logged, only the last 60 days, and none at all.
-The champion's evening-before predictions on the withheld days are scored against the
-persona's outcomes. Skips cleanly when ../shared is absent. The figures land in
-test-artifacts/real_people.json.
+offset and monsoon, Berlin, Vigo without PM, Singapore's narrow heat with simulated air):
+replay it as the API would answer, simulate the documented real-air persona on it, and run
+ingest -> dbt build -> train and gate -> predict with a full diary, every other day logged,
+only the last 60 days, and none at all; then the first fortnight, and the persona set of
+tests/data/personas.py (heat, nothing, often sick). The champion's evening-before
+predictions on the withheld days are scored against the persona's outcomes. Skips cleanly
+when ../shared is absent. The figures land in test-artifacts/real_people.json.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.real_people import SERIES, SHAPES, run_person
 # every-other-day goal.
 GOALS = {"full": 0.70, "every_other_day": 0.60, "last_60_days": 0.10}
 LONG_SERIES = ("riyadh", "chennai")
+WITH_WEATHER = ("riyadh", "singapore")  # the series with recorded weather
 # The ratio is only a measurement where the truth itself beats the base rate clearly on the
 # withheld days: with a gap of 0.003 in Brier (Berlin's and Vigo's summer windows) it is
 # noise, and any number from -10 to +10 comes out. Below this gap the test holds the model
@@ -86,4 +88,65 @@ def test_the_first_fortnight_is_never_worse_than_the_persons_own_base_rate(
     assert news["train"].fold_kind == "none"  # too few days to backtest: rule 0 answers
     assert outcome.champion_kind == "personal", outcome.as_dict()
     assert outcome.evidence_days == outcome.labelled_days > 0  # the answer says its days
+    assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()
+
+
+def _verdicts(settings) -> dict[str, str]:
+    from airsick_stores import Registry
+
+    latest, _ = Registry(settings.tracking_uri).triggers(settings.person)
+    return {t["term"]: t["verdict"] for t in latest["triggers"]}
+
+
+@pytest.mark.parametrize("series", WITH_WEATHER)
+def test_a_heat_sensitive_person_is_found_within_half_a_year(
+    shared_data, tmp_path, series, results
+):
+    """Recorded weather (Riyadh's wide swings, Singapore's narrow heat), a person whose odds
+    double per standard deviation of the place's own daily maxima (tests/data/personas.py),
+    180 days logged."""
+    from tests.data.personas import simulate
+
+    outcome, news = run_person(
+        shared_data, series, "last_days", tmp_path / "home", logged=180, simulate=simulate("heat")
+    )
+    results[f"{series}/heat/last_180_days"] = outcome.as_dict()
+    assert _verdicts(news["settings"])["temperature_max"] == "raises your risk"
+    assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()
+
+
+def test_a_person_who_reacts_to_nothing_is_told_nothing_raises_their_risk(
+    shared_data, tmp_path, results
+):
+    from tests.data.personas import simulate
+
+    outcome, news = run_person(
+        shared_data, "riyadh", "full", tmp_path / "home", simulate=simulate("nothing")
+    )
+    results["riyadh/nothing/full"] = outcome.as_dict()
+    raised = {
+        term
+        for term, verdict in _verdicts(news["settings"]).items()
+        if verdict == "raises your risk" and term not in ("sick_today", "sick_share_last_7")
+    }
+    assert not raised, raised
+    assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()
+
+
+@pytest.mark.parametrize("logged", [7, 14])
+def test_an_often_sick_newcomer_is_never_worse_than_their_own_rate(
+    shared_data, tmp_path, logged, results
+):
+    from tests.data.personas import simulate
+
+    outcome, _ = run_person(
+        shared_data,
+        "chennai",
+        "last_days",
+        tmp_path / "home",
+        logged=logged,
+        simulate=simulate("high_base"),
+    )
+    results[f"chennai/high_base/last_{logged}_days"] = outcome.as_dict()
+    assert outcome.champion_kind == "personal"
     assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()
