@@ -22,6 +22,7 @@ from airsick_core.places import Place
 from airsick_standin import persona
 from airsick_standin.replay import Recording, Replay, load_csv_recording, load_recording
 from airsick_standin.server import StandIn
+from airsick_standin.simulator import named_seed, uniform
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 
@@ -68,6 +69,7 @@ RENAMED = {"windspeed_10m": "wind_speed_10m", "cloudcover": "cloud_cover"}
 SIMULATED_AIR = ("pm2_5", "pm10", "nitrogen_dioxide", "ozone", "sulphur_dioxide", "dust")
 SHAPES = ("full", "every_other_day", "last_60_days", "day_zero")
 SEED = 11
+MEASURABLE_GAP = 0.03
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,34 @@ class Outcome:
     brier_truth: float
     auc_model: float
     auc_truth: float
+    brier_prior: float  # the population prior alone, on the same days
+    auc_prior: float
 
     @property
     def skill_captured(self) -> float:
         """(Brier of the base rate - the model's) / (the base rate's - the truth's)."""
-        return (self.brier_base_rate - self.brier_model) / (self.brier_base_rate - self.brier_truth)
+        return self._skill(self.brier_model)
+
+    @property
+    def prior_skill_captured(self) -> float:
+        """The same for the population prior alone: what the person had before learning."""
+        return self._skill(self.brier_prior)
+
+    @property
+    def measurable(self) -> bool:
+        """Whether the truth beats the base rate clearly enough on these days for a ratio of
+        skills to be a measurement (with a Brier gap of 0.003 any ratio comes out)."""
+        return self.brier_base_rate - self.brier_truth >= MEASURABLE_GAP
+
+    def _skill(self, brier: float) -> float:
+        return (self.brier_base_rate - brier) / (self.brier_base_rate - self.brier_truth)
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "skill_captured": round(self.skill_captured, 3)}
+        return {
+            **asdict(self),
+            "skill_captured": round(self.skill_captured, 3),
+            "prior_skill_captured": round(self.prior_skill_captured, 3),
+        }
 
 
 def recording(shared: Path, series: Series) -> Recording:
@@ -153,18 +175,27 @@ def persona_days(
     return (simulate or persona.simulate_real_air)(daily, first, seed)
 
 
-def diary_days(days: list[persona.PersonaDay], shape: str, cutoff: date, logged: int = 60):
+def diary_days(
+    days: list[persona.PersonaDay], shape: str, cutoff: date, logged: int = 60, share: float = 1
+):
     """The days the person logged: all, every other one, from ``logged`` days before the
-    cutoff on, or none."""
+    cutoff on, or none; of those, a seeded random ``share`` (a half: the days a person
+    remembers), the withheld days included."""
     if shape == "full":
-        return days
-    if shape == "every_other_day":
-        return [d for d in days if d.date.toordinal() % 2 == 0]
-    if shape.startswith("last_"):  # "last_days" and "last_60_days": the last ``logged`` days
-        return [d for d in days if d.date > cutoff - timedelta(days=logged)]
-    if shape == "day_zero":
-        return []
-    raise ValueError(shape)
+        chosen = days
+    elif shape == "every_other_day":
+        chosen = [d for d in days if d.date.toordinal() % 2 == 0]
+    elif shape.startswith("last_"):  # "last_days" and "last_60_days": the last ``logged`` days
+        chosen = [d for d in days if d.date > cutoff - timedelta(days=logged)]
+    elif shape == "day_zero":
+        chosen = []
+    else:
+        raise ValueError(shape)
+    if share >= 1 or not chosen:
+        return chosen
+    ordinals = np.array([d.date.toordinal() for d in chosen])
+    kept = uniform(named_seed("diary-share", SEED), ordinals) < share
+    return [d for d, keep in zip(chosen, kept, strict=True) if keep]
 
 
 def run_person(
@@ -174,6 +205,7 @@ def run_person(
     home: Path,
     *,
     logged: int = 60,
+    share: float = 1,
     settings_overrides: dict | None = None,
     simulate=None,
 ) -> tuple[Outcome, dict]:
@@ -187,7 +219,7 @@ def run_person(
     first, last = local_days(rec, place)
     cutoff = last - timedelta(days=series.withheld_days)
     days = persona_days(rec, place, simulate=simulate)
-    logged_days = diary_days(days, shape, cutoff, logged)
+    logged_days = diary_days(days, shape, cutoff, logged, share)
     settings = Settings(
         home=home,
         person=f"{name}-{shape}",
@@ -221,6 +253,7 @@ def run_person(
     y = np.array([t.sick for t in target], dtype=int)
     p_truth = np.array([t.probability for t in target])
     p_model = rows["probability"].to_numpy()
+    p_prior = _prior_alone(today, rows)
     trained_on = [d for d in logged_days if d.date <= cutoff]
     base = np.mean([d.sick for d in trained_on]) if trained_on else persona.REAL_AIR_BASE_RATE
     outcome = Outcome(
@@ -235,8 +268,24 @@ def run_person(
         brier_truth=float(brier_score_loss(y, p_truth)),
         auc_model=float(roc_auc_score(y, p_model)),
         auc_truth=float(roc_auc_score(y, p_truth)),
+        brier_prior=float(brier_score_loss(y, p_prior)),
+        auc_prior=float(roc_auc_score(y, p_prior)),
     )
     return outcome, news
+
+
+def _prior_alone(settings, rows) -> np.ndarray:
+    """The population prior's probabilities for the scored rows, from the same mart rows
+    the champion scored."""
+    from airsick_orchestration import steps
+    from airsick_training.features import inputs
+    from airsick_training.models import PopulationPrior
+
+    mart = steps.stores(settings).marts.scoring_rows(settings.person)
+    mart = mart.set_index(["place", "local_date"]).loc[
+        list(zip(rows["place"], rows["local_date"], strict=True))
+    ]
+    return PopulationPrior().fit(None, None).predict_proba(inputs(mart.reset_index()))
 
 
 def _champion_kind(settings) -> str:
