@@ -26,6 +26,7 @@ import cloudpickle
 import mlflow
 import numpy as np
 import pandas as pd
+from airsick_core.names import model_name
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
 from airsick_training.features import INPUT_COLUMNS
@@ -34,6 +35,9 @@ from mlflow.models import ModelSignature
 
 from benchmarks._util import model_server, stop
 from benchmarks.transform import prepare
+
+# prepare() makes homes for the demo person: their registered model.
+MODEL = model_name("demo")
 
 SECONDS = float(os.environ.get("AIRSICK_BENCH_SECONDS", "10"))
 SOAK = float(os.environ.get("AIRSICK_BENCH_SOAK_SECONDS", "600"))
@@ -65,8 +69,8 @@ def register_trivial(tracking_uri: str, artifacts: str) -> None:
             signature=signature,
             metadata={"input_columns": list(INPUT_COLUMNS)},
         )
-    version = mlflow.register_model(info.model_uri, "airsick").version
-    mlflow.MlflowClient().set_registered_model_alias("airsick", "champion", version)
+    version = mlflow.register_model(info.model_uri, MODEL).version
+    mlflow.MlflowClient().set_registered_model_alias(MODEL, "champion", version)
 
 
 def start(settings, tracking_uri: str) -> tuple[subprocess.Popen, str]:
@@ -118,7 +122,7 @@ def main() -> None:
             "it is served anyway for this benchmark)"
         )
         mlflow.set_registry_uri(champion_uri)
-        mlflow.MlflowClient().set_registered_model_alias("airsick", "champion", report.version)
+        mlflow.MlflowClient().set_registered_model_alias(MODEL, "champion", report.version)
     trivial_uri = f"sqlite:///{settings.home}/mlflow-trivial.db"
     register_trivial(trivial_uri, (settings.home / "trivial-artifacts").as_uri())
 
@@ -135,7 +139,7 @@ def main() -> None:
 
     mlflow.set_tracking_uri(champion_uri)
     mlflow.set_registry_uri(champion_uri)
-    model = mlflow.pyfunc.load_model("models:/airsick@champion")
+    model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
     for _ in range(20):
         model.predict(x)
     started, n = time.perf_counter(), 500

@@ -23,6 +23,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import requests
+from airsick_core.names import model_name
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
 from airsick_training.features import INPUT_COLUMNS
@@ -32,6 +33,9 @@ from benchmarks._util import model_server, stop
 from benchmarks.serving import rss_mb
 from benchmarks.transform import prepare
 
+# prepare() makes homes for the demo person: their registered model.
+MODEL = model_name("demo")
+
 SECONDS = float(os.environ.get("AIRSICK_BENCH_SOAK_SECONDS", "600"))
 CLIENTS = 8
 PROMOTE_EVERY = 60.0
@@ -39,14 +43,14 @@ PROMOTE_EVERY = 60.0
 
 def _promote(client: mlflow.MlflowClient) -> str:
     """Register the champion's model again as a new version and move @champion to it."""
-    champion = client.get_model_version_by_alias("airsick", "champion")
+    champion = client.get_model_version_by_alias(MODEL, "champion")
     new = client.create_model_version(
-        "airsick", champion.source, run_id=champion.run_id, tags=champion.tags
+        MODEL, champion.source, run_id=champion.run_id, tags=champion.tags
     )
-    while client.get_model_version("airsick", new.version).status != "READY":
+    while client.get_model_version(MODEL, new.version).status != "READY":
         time.sleep(0.2)
-    client.set_model_version_tag("airsick", new.version, "decision", "promoted")
-    client.set_registered_model_alias("airsick", "champion", new.version)
+    client.set_model_version_tag(MODEL, new.version, "decision", "promoted")
+    client.set_registered_model_alias(MODEL, "champion", new.version)
     return new.version
 
 
@@ -63,7 +67,7 @@ def main() -> None:
     report = steps.train(settings)
     client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
     if not report.promoted:  # this measures serving, not the gate
-        client.set_registered_model_alias("airsick", "champion", report.version)
+        client.set_registered_model_alias(MODEL, "champion", report.version)
     with connect(settings.lakehouse) as con:
         row = con.execute("select * from lake.marts.fct_scoring_features limit 1").df()
     x = model_input(row)

@@ -291,4 +291,4 @@ def _prior_alone(settings, rows) -> np.ndarray:
 def _champion_kind(settings) -> str:
     from airsick_stores import Registry
 
-    return Registry(settings.tracking_uri).champion().recipe["kind"]
+    return Registry(settings.tracking_uri).champion(settings.person).recipe["kind"]

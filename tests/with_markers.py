@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-def _promoting(client, version, promote, *rest, **more) -> bool:
+def _promoting(client, person, version, promote, *rest, **more) -> bool:
     return promote
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import mlflow
 import pytest
+from airsick_core.names import model_name
 from airsick_core.settings import Settings
 
 from tests.conftest import airsick_command, process_environment
@@ -96,9 +97,9 @@ def assert_consistent(env: dict[str, str]) -> None:
             ).fetchone()[0]
             assert dup == 0, f"{table} has {dup} duplicated keys"
     client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
-    champion = client.get_model_version_by_alias("airsick", "champion")
+    champion = client.get_model_version_by_alias(model_name(settings.person), "champion")
     assert champion.status == "READY" and champion.tags["decision"] == "promoted"
-    for version in client.search_model_versions("name = 'airsick'"):
+    for version in client.search_model_versions(f"name = '{model_name(settings.person)}'"):
         assert version.tags.get("decision") in ("promoted", "refused", "abandoned"), version
     experiments = [e.experiment_id for e in client.search_experiments()]
     assert not client.search_runs(experiments, filter_string="attributes.status = 'RUNNING'")

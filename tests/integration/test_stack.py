@@ -122,7 +122,7 @@ def score_runs(prefect: str) -> list[str]:
 def model_versions(mlflow: str) -> list[str]:
     answer = httpx.get(
         f"{mlflow}/api/2.0/mlflow/model-versions/search",
-        params={"filter": "name='airsick'"},
+        params={"filter": "name='airsick-demo'"},
         timeout=30,
     ).raise_for_status()
     return sorted(v["version"] for v in answer.json().get("model_versions", []))

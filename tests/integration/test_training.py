@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import requests
 from airsick_core.http import free_port
+from airsick_core.names import model_name
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
 from airsick_training.data import load_dataset
@@ -32,7 +33,7 @@ def trained(built_demo, tmp_path_factory):
 
 def champion_version(settings):
     mlflow.set_registry_uri(settings.tracking_uri)
-    return mlflow.MlflowClient().get_model_version_by_alias("airsick", "champion")
+    return mlflow.MlflowClient().get_model_version_by_alias(model_name(settings.person), "champion")
 
 
 def test_first_training_registers_a_champion_with_its_lineage(trained):
@@ -85,7 +86,7 @@ def test_each_run_keeps_the_persons_triggers_and_its_backtest_for_the_app(traine
 def test_the_champion_loads_and_answers_with_probability_and_reasons(trained, built_demo):
     settings, _ = trained
     mlflow.set_tracking_uri(settings.tracking_uri)
-    model = mlflow.pyfunc.load_model("models:/airsick@champion")
+    model = mlflow.pyfunc.load_model(f"models:/{model_name(settings.person)}@champion")
     with connect(built_demo.lakehouse) as con:
         rows = con.execute("select * from lake.marts.fct_scoring_features").df()
     answer = model.predict(model_input(rows))
@@ -99,7 +100,7 @@ def test_the_champion_loads_and_answers_with_probability_and_reasons(trained, bu
 def test_more_of_the_pollutant_the_persona_reacts_to_raises_the_risk(trained, built_demo):
     settings, _ = trained
     mlflow.set_tracking_uri(settings.tracking_uri)
-    model = mlflow.pyfunc.load_model("models:/airsick@champion")
+    model = mlflow.pyfunc.load_model(f"models:/{model_name(settings.person)}@champion")
     with connect(built_demo.lakehouse) as con:
         rows = con.execute("select * from lake.marts.fct_daily_features limit 200").df()
     dirtier = rows.copy()
@@ -127,10 +128,13 @@ def test_a_worse_challenger_is_refused_and_the_champion_stays(trained):
     assert not report.promoted
     assert str(champion_version(settings).version) == first.version
     client = mlflow.MlflowClient()
-    refused = client.get_model_version("airsick", report.version)
+    refused = client.get_model_version(model_name(settings.person), report.version)
     assert refused.tags["decision"] == "refused"
     assert "does not beat" in refused.tags["decision_reason"]
-    assert str(client.get_model_version_by_alias("airsick", "challenger").version) == report.version
+    assert (
+        str(client.get_model_version_by_alias(model_name(settings.person), "challenger").version)
+        == report.version
+    )
 
 
 def test_same_seed_same_model_and_scores(built_demo, tmp_path):
@@ -201,7 +205,7 @@ def test_training_against_a_running_mlflow_server(built_demo, tmp_path):
         assert report.promoted
         assert report.run_url.startswith(f"{url}/#/experiments/")
         mlflow.set_tracking_uri(url)
-        model = mlflow.pyfunc.load_model("models:/airsick@champion")
+        model = mlflow.pyfunc.load_model(f"models:/{model_name(settings.person)}@champion")
         rows = load_dataset(built_demo.lakehouse, "demo").frame.head(3)
         assert len(model.predict(model_input(rows))) == 3
         assert list((tmp_path / "artifacts").rglob("MLmodel")), "artifacts went through the server"

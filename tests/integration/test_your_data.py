@@ -129,7 +129,7 @@ def test_forget_removes_the_person_everywhere_and_only_them(home, tmp_path):
     client = mlflow.MlflowClient(tracking_uri=home.tracking_uri, registry_uri=home.tracking_uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
     assert not client.search_runs(experiments, filter_string="tags.person = 'ana'")
-    assert not client.search_model_versions("name = 'airsick'")
+    assert not client.search_model_versions("name = 'airsick-ana'")
     store = sqlite3.connect(home.tracking_uri.removeprefix("sqlite:///"))
     assert store.execute("select count(*) from datasets").fetchone()[0] == 0
     assert store.execute("select count(*) from inputs").fetchone()[0] == 0

@@ -92,6 +92,7 @@ def test_candidates_follow_the_evidence():
         "base_rate",
         "persistence",
         "prior",
+        "personal_level",
         "personal",
         "personal_air",
     }
@@ -99,6 +100,8 @@ def test_candidates_follow_the_evidence():
     assert "gbm" in default_specs(0, labelled_days=400)
     spec = PersonalLogistic().spec()
     assert make_model(spec).spec() == spec
+    level = PersonalLogistic(learns="level").spec()
+    assert make_model(level).spec() == level
     air_only = default_specs(0, labelled_days=30)["personal_air"]
     assert not set(air_only["inputs"]) & prior.WEATHER_TERMS
     assert set(spec["inputs"]) >= prior.WEATHER_TERMS
@@ -161,7 +164,7 @@ def test_seven_sick_days_of_seven_move_the_base_rate_most_of_the_way():
     """The first week of someone who is often sick: the answer leaves the prior's 12 %."""
     x = days(7)
     x[1:, INDEX["sick_today"]] = 1.0  # each day's "sick today" is the day before's entry
-    fitted = PersonalLogistic().fit(x, np.ones(7))
+    fitted = PersonalLogistic(learns="level").fit(x, np.ones(7))
     prior_only = PopulationPrior().fit(x, np.ones(7))
     typical = days(1)  # a day with no diary features: the person's level itself
     assert prior_only.predict_proba(typical)[0] < 0.15
@@ -169,3 +172,30 @@ def test_seven_sick_days_of_seven_move_the_base_rate_most_of_the_way():
     after_sick = days(1)
     after_sick[:, INDEX["sick_today"]] = 1.0
     assert fitted.predict_proba(after_sick)[0] > prior_only.predict_proba(after_sick)[0] + 0.2
+
+
+def test_a_single_day_moves_the_level_and_no_slope():
+    """Rule 0's model from one logged day: one well day in a dust storm with high ozone
+    lowers the person's level a little; what each pollutant does to them stays the prior's
+    (with the prior's uncertainty), so that one day cannot halve the next months' answers."""
+    x = days(1, np.array([80.0]))
+    x[:, INDEX["pm10_mean"]] = 600.0
+    x[:, INDEX["ozone_max"]] = 190.0
+    x[:, INDEX["sick_today"]] = 0.0
+    level = PersonalLogistic(learns="level").fit(x, np.zeros(1))
+    table = level.table
+    slopes = [n for n in level.names if n not in PersonalLogistic.LEVEL]
+    assert np.allclose(table.loc[slopes, "coefficient"], table.loc[slopes, "prior_mean"])
+    assert np.allclose(
+        table.loc[slopes, "high"] - table.loc[slopes, "low"],
+        2 * 1.96 * table.loc[slopes, "prior_sd"],
+    )
+    assert table.loc["intercept", "coefficient"] < prior.MEANS[0]
+    prior_only = PopulationPrior().fit(x, np.zeros(1))
+    dusty = days(30, np.full(30, 80.0))
+    dusty[:, INDEX["pm10_mean"]] = 600.0
+    dusty[:, INDEX["ozone_max"]] = 190.0
+    moved = level.predict_proba(dusty) / prior_only.predict_proba(dusty)
+    assert (moved > 0.75).all() and (moved < 1).all()
+    everything = PersonalLogistic().fit(x, np.zeros(1))
+    assert (everything.predict_proba(dusty) < level.predict_proba(dusty)).all()

@@ -13,8 +13,9 @@ WEATHER = "weather"
 DIARY = "diary"
 PREDICTIONS = "predictions"
 PERSONA_TRUTH = "persona_truth"  # the demo persona's true daily probabilities (the oracle)
+PEOPLE = "people"  # who the home serves and their places (airsick_stores.people)
 # Tables holding one person's data, removed by `airsick forget`.
-PERSONAL_TABLES = (DIARY, PREDICTIONS, PERSONA_TRUTH)
+PERSONAL_TABLES = (DIARY, PREDICTIONS, PERSONA_TRUTH, PEOPLE)
 
 # The lakehouse tables dbt builds that other components read (schema.table).
 FEATURES = "marts.fct_daily_features"
@@ -23,10 +24,18 @@ HINDCAST = "hindcast.fct_hindcast"
 HINDCAST_MONTHLY = "hindcast.fct_hindcast_monthly"
 QUARANTINED = "intermediate.int_quarantined_values"
 
-# The registered model and its aliases.
+# The registered models and their aliases: one registered model per person, named
+# ``airsick-<person>`` and tagged ``person`` (``model_name``).
 MODEL_NAME = "airsick"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+
+
+def model_name(person: str) -> str:
+    """The person's registered model: their versions, their gate's decisions, their
+    ``@champion``."""
+    return f"{MODEL_NAME}-{person}"
+
 
 # The hourly variables asked of Open-Meteo (../shared/open-meteo-api.md and
 # docs/open-meteo-weather-api.md).

@@ -570,7 +570,7 @@ def _(settings, stores):
             mo.ui.altair_chart(backtest_chart(_backtest, _model), chart_selection=False),
         ]
     try:
-        _versions = stores.registry.versions()
+        _versions = stores.registry.versions(settings.person)
         if len(_versions):
             _shown = _versions.assign(
                 registered=_versions["registered"].dt.strftime("%Y-%m-%d %H:%M"),

@@ -24,7 +24,7 @@ from airsick_core.settings import Settings, UnknownSettingError
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_serving.errors import ScoringError
-from airsick_stores import Unavailable
+from airsick_stores import PersonError, Unavailable
 from airsick_training.errors import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
@@ -44,10 +44,16 @@ diary_app = typer.Typer(
     help="Write the sickness diary: log a day, import a CSV, make the demo persona's."
 )
 app.add_typer(diary_app, name="diary")
+person_app = typer.Typer(
+    help="The people this home serves: add one with their places, list them, remove one. "
+    "AIRSICK_PERSON is the default person of the other commands."
+)
+app.add_typer(person_app, name="person")
 
 USER_ERRORS = (
     DiaryError,
     PlaceError,
+    PersonError,
     OpenMeteoError,
     PortTakenError,
     optional.NotInstalledError,
@@ -101,8 +107,8 @@ def ingest(
         list[str] | None,
         typer.Option(
             "--place",
-            help="A one-off place NAME=LAT,LON (repeatable); default: the person's places "
-            "from AIRSICK_PLACES.",
+            help="A one-off place NAME=LAT,LON (repeatable); default: everyone's places "
+            "(`airsick person list`; the default person's from AIRSICK_PLACES).",
         ),
     ] = None,
     timezone: Annotated[
@@ -128,7 +134,8 @@ def ingest(
         ),
     ] = False,
 ) -> None:
-    """Load hourly air quality and weather for the person's places into the lake.
+    """Load hourly air quality and weather for everyone's places into the lake (a place
+    several people share is fetched once).
 
     Air quality lands in raw/air_quality; weather (temperature, humidity, rain, wind: the
     archive for history, the forecast API for recent days and the days ahead) in raw/weather.
@@ -222,7 +229,8 @@ def serve(
         int | None, typer.Option(min=1, max=65535, help="Port (default AIRSICK_SERVE_PORT).")
     ] = None,
 ) -> None:
-    """Serve models:/airsick@champion over HTTP, following promotions, until Ctrl-C.
+    """Serve the person's models:/airsick-PERSON@champion over HTTP, following promotions,
+    until Ctrl-C.
 
     Runs `mlflow models serve` on the champion behind a small front with MLflow's routes
     (/ping, /health, /version, /invocations). When @champion moves, the new version starts
@@ -237,6 +245,7 @@ def serve(
     console.print(f"model server on http://{host}:{port}  (follows @champion; Ctrl-C stops it)")
     run_front(
         settings.tracking_uri,
+        settings.person,
         host,
         port,
         settings.logs_dir,
@@ -290,6 +299,61 @@ def triggers(
     if latest is None:
         fail("No training has run yet; run `airsick train` (or `airsick demo --once`) first.")
     present.triggers(settings.person, latest, past, history, settings.mlflow_ui_url)
+
+
+@person_app.command("add")
+def person_add(
+    name: Annotated[str, typer.Argument(help="Their name: lower-case letters, digits, - or _.")],
+    place: Annotated[
+        list[str],
+        typer.Option(
+            "--place",
+            help="A place NAME=LAT,LON[,TIMEZONE] (repeatable; the first is their home, "
+            "whose evening decides 'tomorrow').",
+        ),
+    ],
+    timezone: Annotated[
+        str, typer.Option(help="IANA timezone of the places that do not name one.")
+    ] = "UTC",
+) -> None:
+    """Add a person with their places (or give someone new places).
+
+    A place at the same point as someone else's shares its air: it is fetched, stored and
+    built once. Their diary starts empty: the next evening gives them the population
+    prior's answer, and each day they log makes it theirs.
+    """
+    settings = _settings()
+    try:
+        places = [parse_place(p, timezone) for p in place]
+        person, shared = steps.stores(settings).people.add(name, places)
+    except USER_ERRORS as error:
+        fail(str(error))
+    present.person_added(person, shared)
+
+
+@person_app.command("list")
+def person_list() -> None:
+    """Everyone this home serves, with their places and how many days each has logged."""
+    settings = _settings()
+    try:
+        rows = steps.people_overview(settings)
+    except USER_ERRORS as error:
+        fail(str(error))
+    present.people(rows, settings.person)
+
+
+@person_app.command("remove")
+def person_remove(
+    name: Annotated[str, typer.Argument(help="Whose data to remove.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: the removal cannot be undone.")
+    ] = False,
+) -> None:
+    """Remove a person and all their data, for good: the same as `airsick forget`.
+
+    The air of their places stays for the others who share them.
+    """
+    forget(person=name, yes=yes)
 
 
 @app.command()

@@ -1,5 +1,11 @@
 """Prefect flows: one per stage, and the daily flow that runs them in order.
 
+The daily flow is one evening for everyone: every place's air once, one build, then each
+person's own evening (``person_flow``: their retrain rule, training and gate, scoring and
+alert) as a flow run of its own, whose parameter is that person's settings: what Prefect
+shows per person, and what ``airsick forget`` finds. One person's failure is theirs: the
+others' evenings run, and the summary names who failed and why.
+
 Every flow takes the settings as its typed parameter: the CLI passes the object it built,
 and a deployment passes the values it was served with (``deployments.py``); Prefect
 validates them into ``Settings``, which reads the rest, secrets included, from the
@@ -53,6 +59,8 @@ class DailySummary:
     stale: list[str]
     skipped: list[str]  # what the build set aside or found missing, one sentence each
     alert: dict[str, str]  # what became of the evening alert: status and detail
+    people: int  # everyone whose evening ran (the default person's is above)
+    failed: dict[str, str]  # whose evening failed, and why in one sentence
     seconds: dict[str, float]  # wall time of each stage's flow, Prefect's bookkeeping included
 
 
@@ -69,8 +77,9 @@ def ingest_place(settings: Settings, place: Place) -> dict:
 
 @flow(name="ingest", log_prints=True)
 def ingest_flow(settings: Settings) -> dict:
-    """Fetch what is new of every place's air and weather: one task per place, retried on I/O."""
-    results = [ingest_place(settings, place) for place in settings.place_list]
+    """Fetch what is new of every place's air and weather (everyone's places, each once):
+    one task per place, retried on I/O."""
+    results = [ingest_place(settings, place) for place in steps.everyones_places(settings)]
     return {
         "places": len(results),
         "rows": sum(r["rows"] for r in results),
@@ -149,7 +158,7 @@ def train_flow(settings: Settings, force: bool = False) -> dict:
     table = _markdown(report.table.round(4))
     verdict = "promoted to @champion" if report.promoted else "stays @challenger"
     create_markdown_artifact(
-        key="promotion-decision",
+        key=_key("promotion-decision", settings.person),
         markdown=f"# Training {report.run_id[:8]}\n\n{table}\n\n**Version {report.version} "
         f"({report.challenger}) {verdict}**: {report.reason}.\n\n[MLflow run]({report.run_url})",
         description="Backtest scores and the gate's decision",
@@ -199,7 +208,9 @@ def score_flow(settings: Settings) -> list[dict]:
             }
         )
     create_markdown_artifact(
-        key="tomorrow", markdown="\n".join(lines), description="Tomorrow's risk of being sick"
+        key=_key("tomorrow", settings.person),
+        markdown="\n".join(lines),
+        description=f"{settings.person}'s risk of being sick tomorrow",
     )
     return out
 
@@ -248,9 +259,67 @@ def reminder_flow(settings: Settings) -> dict:
     return {"status": delivery.status, "detail": delivery.detail}
 
 
+def _key(kind: str, person: str) -> str:
+    """An artifact's key for one person (keys take lower-case letters, digits and dashes)."""
+    return f"{kind}-{person.replace('_', '-')}"
+
+
+@flow(name="evening", flow_run_name="evening of {settings.person}", log_prints=True)
+def person_flow(settings: Settings) -> dict:
+    """One person's evening after the build: train if their retrain rule says so (and
+    gate), score their places, send their alert."""
+    started = time.perf_counter()
+    trained = train_flow(settings)
+    trained_in = time.perf_counter() - started
+    tomorrow = score_flow(settings)
+    alert = alert_task(settings, tomorrow)
+    return {
+        "trained": trained,
+        "tomorrow": tomorrow,
+        "alert": alert,
+        "seconds": {
+            "train": round(trained_in, 2),
+            "score": round(time.perf_counter() - started - trained_in, 2),
+        },
+    }
+
+
+def everyones_evening(settings: Settings) -> tuple[dict[str, dict], dict[str, str]]:
+    """Each person's evening in turn; return the evenings that ended and, for the others,
+    why each failed (one sentence)."""
+    done: dict[str, dict] = {}
+    failed: dict[str, str] = {}
+    for person in steps.everyone(settings):
+        state = person_flow(person, return_state=True)
+        if state.is_completed():
+            done[person.person] = state.result()
+        else:
+            failed[person.person] = _why(state)
+            get_run_logger().error("%s's evening failed: %s", person.person, failed[person.person])
+    lines = ["| person | outcome |", "|---|---|"]
+    lines += [f"| {name} | answered |" for name in done]
+    lines += [f"| {name} | failed: {why} |" for name, why in failed.items()]
+    create_markdown_artifact(
+        key="everyone",
+        markdown=f"# The evening: {len(done)} answered, {len(failed)} failed\n\n"
+        + "\n".join(lines),
+        description="Whose evening ran, and who failed and why",
+    )
+    return done, failed
+
+
+def _why(state) -> str:
+    try:
+        state.result()
+    except Exception as error:  # the person's failure, as its one sentence
+        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return state.message or state.type.value
+
+
 @flow(name="daily", log_prints=True)
 def daily_flow(settings: Settings) -> dict:
-    """Ingest, transform, train when warranted, gate, and score tomorrow; one at a time."""
+    """Ingest everyone's places, build once, then each person's evening (train when
+    warranted, gate, score tomorrow, alert); one daily run at a time."""
     with locks.exclusive(settings.home / "locks", "daily"):
         return _daily(settings)
 
@@ -269,9 +338,24 @@ def _daily(settings: Settings) -> dict:
     ingested = timed("ingest", lambda: ingest_flow(settings))
     stale = freshness(settings)
     built = timed("transform", lambda: transform_flow(settings))
-    trained = timed("train", lambda: train_flow(settings))
-    tomorrow = timed("score", lambda: score_flow(settings))
-    alert = alert_task(settings, tomorrow)
+    done, failed = timed("evenings", lambda: everyones_evening(settings))
+    if not done:
+        raise RuntimeError(
+            "; ".join(f"{name}'s evening failed: {why}" for name, why in failed.items())
+        )
+    own = done.get(settings.person)
+    if own is None:  # the default person failed; the others were served
+        own = {
+            "trained": {
+                "trained": False,
+                "reason": f"the evening failed: {failed[settings.person]}",
+            },
+            "tomorrow": [],
+            "alert": {},
+            "seconds": {"train": 0.0, "score": 0.0},
+        }
+    trained, tomorrow, alert = own["trained"], own["tomorrow"], own["alert"]
+    seconds |= own["seconds"]
     summary = DailySummary(
         places=ingested["places"],
         rows_ingested=ingested["rows"],
@@ -286,6 +370,8 @@ def _daily(settings: Settings) -> dict:
         stale=stale,
         skipped=built.get("notes", []),
         alert=alert,
+        people=len(done) + len(failed),
+        failed=failed,
         seconds=seconds,
     )
     for problem in stale:

@@ -235,6 +235,14 @@ def daily(summary: dict) -> None:
         note(text)
     for problem in summary["stale"]:
         err.print(f"[yellow]stale:[/] {problem}")
+    people, failed = summary.get("people", 1), summary.get("failed", {})
+    if people > 1:
+        console.print(
+            f"Everyone: {people - len(failed)} of {people} people answered "
+            f"({seconds.get('evenings', 0):.1f} s for all their evenings)."
+        )
+    for name, why in failed.items():
+        err.print(f"[red]{name}'s evening failed:[/] {why}")
 
 
 def settings_table(settings) -> None:
@@ -257,3 +265,33 @@ def settings_table(settings) -> None:
             origin = "set" if name in settings.model_fields_set else "default"
             table.add_row(f"  {variable(name)}", shown, origin)
     console.print(table)
+
+
+def person_added(person, shared: list[str]) -> None:
+    places = ", ".join(
+        f"{p.name} ({p.latitude:.2f}, {p.longitude:.2f}, {p.timezone})" for p in person.places
+    )
+    console.print(f"{person.name} is in: {places}.")
+    for sentence in shared:
+        console.print(f"  {sentence}: fetched once for everyone there.")
+    console.print(
+        f"Their first evening (`airsick run`) answers from the population prior; each day "
+        f"they log (`AIRSICK_PERSON={person.name} airsick diary log --sick|--well`) makes "
+        "the answer theirs."
+    )
+
+
+def people(rows, default: str) -> None:
+    """``airsick person list``: everyone, the default person marked."""
+    if not rows:
+        console.print("Nobody yet: `airsick person add NAME --place NAME=LAT,LON,TIMEZONE`.")
+        return
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in ("person", "places", "days logged", "last logged"):
+        table.add_column(column)
+    for row in rows:
+        name = f"{row.name} (default)" if row.name == default else row.name
+        last = row.last_logged.isoformat() if row.last_logged else "-"
+        table.add_row(name, ", ".join(row.places), f"{row.days_logged:,}", last)
+    console.print(table)
+    console.print(f"{len(rows):,} people")

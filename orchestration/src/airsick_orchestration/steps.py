@@ -22,7 +22,7 @@ from airsick_ingestion.open_meteo.client import OpenMeteoClient, RateBudget, Ret
 from airsick_ingestion.open_meteo.constants import ARCHIVE_PATH, FORECAST_PATH
 from airsick_lakehouse import maintain
 from airsick_stores import Forgotten as StoresForgotten
-from airsick_stores import Stores
+from airsick_stores import Person, Stores
 from airsick_transform import runner
 
 from airsick_orchestration import locks, optional
@@ -69,17 +69,68 @@ def fetch_plan(settings: Settings, backfill: tuple[date, date] | None = None) ->
     )
 
 
+def everyones_places(settings: Settings) -> list[Place]:
+    """Every place anyone in the home has, once (the default person's among them)."""
+    people = stores(settings).people
+    _ensure_default(settings, people)
+    return people.places()
+
+
+def _ensure_default(settings: Settings, people) -> None:
+    """Add the default person with AIRSICK_PLACES on first use (and give them those places
+    again when AIRSICK_PLACES is set and says otherwise)."""
+    explicit = "places" in settings.model_fields_set
+    people.ensure(settings.person, settings.place_list, replace=explicit)
+
+
+def everyone(settings: Settings) -> list[Settings]:
+    """Each person's settings (their name and places; the rest the home's), the default
+    person first; the default person is added with AIRSICK_PLACES on first use."""
+    people = stores(settings).people
+    _ensure_default(settings, people)
+    found = sorted(people.everyone(), key=lambda p: (p.name != settings.person, p.name))
+    return [for_person(settings, person) for person in found]
+
+
+def for_person(settings: Settings, person: Person) -> Settings:
+    """The settings of ``person``: the home's, with their name and places."""
+    places = ";".join(f"{p.name}={p.latitude},{p.longitude},{p.timezone}" for p in person.places)
+    theirs = settings.model_copy(update={"person": person.name, "places": places})
+    theirs.__dict__.pop("place_list", None)  # a cached property of the copied settings
+    return theirs
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One line of ``airsick person list``."""
+
+    name: str
+    places: list[str]
+    days_logged: int
+    last_logged: date | None
+
+
+def people_overview(settings: Settings) -> list[PersonRow]:
+    """Everyone with their places and their diary's extent (the default person once used)."""
+    home = stores(settings)
+    logged = home.diary.logged_by_person()
+    return [
+        PersonRow(p.name, [pl.name for pl in p.places], *logged.get(p.name, (0, None)))
+        for p in home.people.everyone()
+    ]
+
+
 def ingest_air_quality(
     settings: Settings,
     places: list[Place] | None = None,
     backfill: tuple[date, date] | None = None,
     progress: Callable[[Place, int, int], None] | None = None,
 ) -> IngestResult:
-    """Load what is new (or the ``backfill`` window) of the air at the person's places."""
+    """Load what is new (or the ``backfill`` window) of the air at everyone's places."""
     from airsick_ingestion.open_meteo.source import load_air_quality
 
     return load_air_quality(
-        places or settings.place_list,
+        places or everyones_places(settings),
         lake_url=settings.lake,
         pipelines_dir=settings.pipelines_dir,
         client=open_meteo_client(settings),
@@ -95,12 +146,12 @@ def ingest_weather(
     backfill: tuple[date, date] | None = None,
     progress: Callable[[Place, int, int], None] | None = None,
 ) -> WeatherResult:
-    """Load what is new (or the ``backfill`` window) of the weather at the person's places."""
+    """Load what is new (or the ``backfill`` window) of the weather at everyone's places."""
     from airsick_ingestion.open_meteo.weather import load_weather
 
     archive_url, forecast_url = settings.weather_urls()
     return load_weather(
-        places or settings.place_list,
+        places or everyones_places(settings),
         lake_url=settings.lake,
         pipelines_dir=settings.pipelines_dir,
         archive=open_meteo_client(settings, archive_url, ARCHIVE_PATH),
@@ -117,11 +168,13 @@ def ingest(
     backfill: tuple[date, date] | None = None,
     progress: Callable[[str, Place, int, int], None] | None = None,
 ) -> tuple[IngestResult, WeatherResult]:
-    """Load the air, then the weather, of the person's places; progress names which."""
+    """Load the air, then the weather, of everyone's places (each place once); progress
+    names which."""
 
     def on(kind: str):
         return (lambda place, done, total: progress(kind, place, done, total)) if progress else None
 
+    places = places or everyones_places(settings)
     air = ingest_air_quality(settings, places, backfill, on("air quality"))
     weather = ingest_weather(settings, places, backfill, on("weather"))
     return air, weather
@@ -254,7 +307,7 @@ def predict(settings: Settings, progress: Callable[[str], None] | None = None) -
 
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
     home = stores(settings)
-    if home.registry.champion() is None:
+    if home.registry.champion(settings.person) is None:
         if progress:
             progress("no champion yet: training first (the population prior on day zero)")
         train(settings)

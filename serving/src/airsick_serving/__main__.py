@@ -16,7 +16,13 @@ from airsick_serving.front import serve
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m airsick_serving",
-        description="Serve models:/airsick@champion over HTTP, following promotions.",
+        description="Serve a person's models:/airsick-PERSON@champion over HTTP, following "
+        "promotions.",
+    )
+    parser.add_argument(
+        "--person",
+        default=os.environ.get("AIRSICK_PERSON", "demo"),
+        help="Whose champion to serve (default: $AIRSICK_PERSON, else demo).",
     )
     parser.add_argument(
         "--tracking-uri",
@@ -40,7 +46,15 @@ def main() -> None:
     args = parser.parse_args()
     if not args.tracking_uri:
         parser.error("give --tracking-uri or set MLFLOW_TRACKING_URI to the registry's URI")
-    serve(args.tracking_uri, args.host, args.port, args.logs, args.poll_seconds, args.max_rows)
+    serve(
+        args.tracking_uri,
+        args.person,
+        args.host,
+        args.port,
+        args.logs,
+        args.poll_seconds,
+        args.max_rows,
+    )
 
 
 if __name__ == "__main__":

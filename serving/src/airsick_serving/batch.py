@@ -57,10 +57,10 @@ def score(
         reasons = [json.dumps(a.reasons) for a in answers]
         evidence = [a.evidence_days for a in answers]
         version, via = answers[0].model_version, "server"
-        ref = registry.version(version)
+        ref = registry.version(person, version)
         columns = client.inputs()
     else:
-        ref = registry.champion()
+        ref = registry.champion(person)
         if ref is None:
             raise ScoringError("There is no champion model yet; run `airsick train` first.")
         with tempfile.TemporaryDirectory() as folder:

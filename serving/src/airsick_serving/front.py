@@ -38,7 +38,7 @@ class Front:
 
     tracking_uri: str
     log_dir: Path
-    name: str = names.MODEL_NAME
+    person: str
     poll_seconds: float = 5.0
     current: Backend | None = None
     columns: list[str] = field(default_factory=list)
@@ -51,6 +51,10 @@ class Front:
     def __post_init__(self) -> None:
         self.registry = Registry(self.tracking_uri)
 
+    @property
+    def name(self) -> str:
+        return names.model_name(self.person)
+
     async def follow(self) -> None:
         """Poll the registry forever; switch to a new champion when the alias moves."""
         while True:
@@ -61,7 +65,7 @@ class Front:
             await asyncio.sleep(self.poll_seconds)
 
     async def check_once(self) -> None:
-        ref = await asyncio.to_thread(self.registry.champion, self.name)
+        ref = await asyncio.to_thread(self.registry.champion, self.person)
         if ref is None:
             self.waiting_reason = "no champion yet; train one with `airsick train`"
             return
@@ -232,6 +236,7 @@ def build_app(front: Front) -> Starlette:
 
 def serve(
     tracking_uri: str,
+    person: str,
     host: str,
     port: int,
     log_dir: Path,
@@ -241,5 +246,7 @@ def serve(
     """Run the front until interrupted (``airsick serve``)."""
     import uvicorn
 
-    app = build_app(Front(tracking_uri, log_dir, poll_seconds=poll_seconds, max_rows=max_rows))
+    app = build_app(
+        Front(tracking_uri, log_dir, person, poll_seconds=poll_seconds, max_rows=max_rows)
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

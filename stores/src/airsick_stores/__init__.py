@@ -4,7 +4,8 @@
 - ``raw``: the raw zone as dlt landed it (freshness, forgetting a person's rows);
 - ``marts``: the lakehouse's tables (features, the days to score, the hindcast, the forecast);
 - ``predictions``: what batch scoring wrote;
-- ``registry``: MLflow's registry and the person's runs (one client, the champion).
+- ``registry``: MLflow's registry and the person's runs (one client, the champion);
+- ``people``: who the home serves, and their places.
 
 Each rule about the data is written once, in the store that owns the data; the CLI, the
 flows, training, serving and the app call it. ``Stores.forget`` removes a person from all of
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from airsick_stores.diary import Diary
 from airsick_stores.marts import Marts
+from airsick_stores.people import People, Person, PersonError
 from airsick_stores.predictions import Predictions
 from airsick_stores.raw import RawZone
 from airsick_stores.reading import Unavailable
@@ -31,6 +33,9 @@ __all__ = [
     "Forgotten",
     "Marts",
     "ModelRef",
+    "People",
+    "Person",
+    "PersonError",
     "Predictions",
     "RawZone",
     "Registry",
@@ -56,6 +61,7 @@ class Stores:
     marts: Marts
     predictions: Predictions
     registry: Registry
+    people: People
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Stores:
@@ -67,11 +73,13 @@ class Stores:
             marts=Marts(lakehouse),
             predictions=Predictions(lakehouse),
             registry=Registry(settings.tracking_uri, settings.mlflow_experiment),
+            people=People(lakehouse),
         )
 
     def forget(self, person: str) -> Forgotten:
-        """Remove ``person`` from every store: their raw rows and dlt's record of them,
-        the lakehouse's tables (older snapshots' files included), and MLflow."""
+        """Remove ``person`` from every store: their raw rows (their entry among the
+        people too) and dlt's record of them, the lakehouse's tables (older snapshots'
+        files included), and MLflow."""
         self.diary.forget(person)
         raw = self.raw.forget(person)
         tables = self.marts.forget(person)

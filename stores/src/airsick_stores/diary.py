@@ -99,6 +99,22 @@ class Diary:
             return None
         return pd.Timestamp(found["day"].iloc[0]).date()
 
+    def logged_by_person(self) -> dict[str, tuple[int, date]]:
+        """Everyone's days logged and newest day logged, in one read of the diary."""
+        import pandas as pd
+
+        found = query(
+            self.lakehouse,
+            "select person, count(distinct date) as days, max(date) as last "
+            "from read_parquet(?, union_by_name => true) group by person",
+            [self.lakehouse.raw_files(names.DIARY)],
+            attach=False,
+        )
+        return {
+            row.person: (int(row.days), pd.Timestamp(row.last).date())
+            for row in found.itertuples(index=False)
+        }
+
     def export(self, person: str, path: Path) -> int:
         """Write the person's diary as it stands to a CSV that ``diary import`` reads back;
         return how many days it holds."""

@@ -97,10 +97,11 @@ class Registry:
 
     # The champion and its versions
 
-    def champion(self, name: str = names.MODEL_NAME) -> ModelRef | None:
-        """The version holding ``@champion``, or None while there is none."""
+    def champion(self, person: str) -> ModelRef | None:
+        """The person's version holding ``@champion``, or None while there is none."""
         from mlflow.exceptions import MlflowException
 
+        name = names.model_name(person)
         try:
             version = self.client.get_model_version_by_alias(name, names.CHAMPION)
         except MlflowException as error:  # no model or alias yet: there is no champion
@@ -109,7 +110,8 @@ class Registry:
             raise
         return self._ref(name, version)
 
-    def version(self, version: str, name: str = names.MODEL_NAME) -> ModelRef:
+    def version(self, person: str, version: str) -> ModelRef:
+        name = names.model_name(person)
         return self._ref(name, self.client.get_model_version(name, version))
 
     @staticmethod
@@ -145,8 +147,9 @@ class Registry:
         return self.client.get_run(ref.run_id).data.params.get("date_to", "none")
 
     @_reading("model registry")
-    def versions(self, name: str = names.MODEL_NAME) -> pd.DataFrame:
-        """Every registered version with its gate decision; promoted ones with their reign.
+    def versions(self, person: str) -> pd.DataFrame:
+        """Every registered version of the person's model with its gate decision; promoted
+        ones with their reign.
 
         Columns: version, registered, decision, reason, days (the labelled days it learnt
         from), gain and interval (the gate's comparison with the incumbent: log loss per
@@ -156,6 +159,7 @@ class Registry:
         import pandas as pd
         from mlflow.exceptions import MlflowException
 
+        name = names.model_name(person)
         try:
             found = self.client.search_model_versions(f"name = {quoted(name)}")
             current = self.client.get_registered_model(name).aliases.get(names.CHAMPION)

@@ -14,8 +14,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 import sklearn
-from airsick_core.names import CHALLENGER, CHAMPION, MODEL_NAME
-from airsick_stores.registry import BACKTEST_ARTIFACT, TRIGGERS_ARTIFACT
+from airsick_core.names import CHALLENGER, CHAMPION, model_name
+from airsick_stores.registry import BACKTEST_ARTIFACT, TRIGGERS_ARTIFACT, quoted
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature, infer_signature
@@ -171,15 +171,21 @@ def register(
     model_uri: str,
     recipe: dict,
     run_id: str,
+    person: str,
     evidence_days: int = 0,
-    name: str = MODEL_NAME,
 ) -> str:
-    """Register the logged model as a new version with its recipe; make it the challenger."""
+    """Register the logged model as a new version of the person's model with its recipe;
+    make it the challenger."""
+    name = model_name(person)
     tags = {"recipe": json.dumps(recipe), "evidence_days": str(evidence_days)}
     log.info("registering the model of run %s", run_id)
     # The client, not mlflow.register_model: that one prints to the person's terminal.
-    if not client.search_registered_models(filter_string=f"name = '{name}'"):
-        client.create_registered_model(name)
+    if not client.search_registered_models(filter_string=f"name = {quoted(name)}"):
+        client.create_registered_model(
+            name,
+            tags={"person": person},
+            description=f"{person}'s model: each version a training, @champion the one served.",
+        )
     logged = model_uri.removeprefix("models:/")  # log_model's URI names the logged model
     version = client.create_model_version(
         name, source=model_uri, run_id=run_id, tags=tags, model_id=logged
@@ -192,11 +198,11 @@ def register(
 
 def record_decision(
     client: MlflowClient,
+    person: str,
     version: str,
     promote: bool,
     reason: str,
     tags: dict[str, str] | None = None,
-    name: str = MODEL_NAME,
 ) -> None:
     """Move the champion alias if promoted; tag the version with the decision (and ``tags``:
     the gate's comparison) either way.
@@ -204,6 +210,7 @@ def record_decision(
     A promotion is tagged ``promoting`` before the alias moves and ``promoted`` after, so a
     process killed in between leaves a state ``settle_interrupted`` can read.
     """
+    name = model_name(person)
     log.info("version %s: %s", version, "promoting to @champion" if promote else "refused")
     client.set_model_version_tag(name, version, "decision_reason", reason)
     for key, value in (tags or {}).items():
@@ -216,21 +223,20 @@ def record_decision(
     client.set_model_version_tag(name, version, "decision", "promoted")
 
 
-def settle_interrupted(
-    client: MlflowClient, experiment_id: str, name: str = MODEL_NAME
-) -> list[str]:
-    """Close what an interrupted training left open; return what was settled.
+def settle_interrupted(client: MlflowClient, experiment_id: str, person: str) -> list[str]:
+    """Close what an interrupted training of ``person`` left open; return what was settled.
 
     A version registered but never decided (the process died between registering and the
-    gate) is tagged ``abandoned``: it never held ``@champion`` and never will. Runs left
-    ``RUNNING`` in the training experiment are ended as ``KILLED``. Only called while this
-    home's training lock is held.
+    gate) is tagged ``abandoned``: it never held ``@champion`` and never will. The person's
+    runs left ``RUNNING`` in the training experiment are ended as ``KILLED``. Only called
+    while the person's training lock is held: other people's trainings are left alone.
     """
     from mlflow.entities import RunStatus
 
+    name = model_name(person)
     settled = []
     try:
-        versions = client.search_model_versions(f"name = '{name}'")
+        versions = client.search_model_versions(f"name = {quoted(name)}")
     except MlflowException:
         versions = []
     try:
@@ -254,7 +260,10 @@ def settle_interrupted(
                 "its training was interrupted before the gate decided; never served",
             )
             settled.append(f"version {version.version}")
-    running = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'")
+    running = client.search_runs(
+        [experiment_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.person = {quoted(person)}",
+    )
     for run in running:
         client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
         settled.append(f"run {run.info.run_id}")

@@ -122,7 +122,7 @@ class Session:
         self, model_uri: str, recipe: dict, run_id: str, evidence: int, decision, comparison=None
     ):
         client = self.registry.client
-        version = track.register(client, model_uri, recipe, run_id, evidence)
+        version = track.register(client, model_uri, recipe, run_id, self.person, evidence)
         tags = {}
         if comparison is not None and comparison.days:
             tags = {
@@ -130,7 +130,7 @@ class Session:
                 "gate_interval": f"{comparison.low:+.4f} to {comparison.high:+.4f}",
                 "gate_days": str(comparison.days),
             }
-        track.record_decision(client, version, decision.promote, decision.reason, tags)
+        track.record_decision(client, self.person, version, decision.promote, decision.reason, tags)
         return version
 
 
@@ -176,9 +176,9 @@ def train(
     dataset: Dataset = load_dataset(lakehouse, person, home)
     experiment_id = track.use(registry.tracking_uri, registry.experiment, artifact_location)
     session = Session(registry, experiment_id, dataset, person, ui_url, tags or {}, say)
-    for left in track.settle_interrupted(registry.client, experiment_id):
+    for left in track.settle_interrupted(registry.client, experiment_id, person):
         say(f"settled {left}, left open by an interrupted training")
-    champion = registry.champion()
+    champion = registry.champion(person)
     fold_kind, folds = folds_for(dataset.frame["local_date"], months=backtest_months)
     if not folds:
         return _without_backtest(session, champion)
@@ -341,7 +341,7 @@ def retrain_decision(
 ) -> Decision:
     """Whether to train this evening (``promote.retrain``, the rule), from the registry's
     champion and what the lakehouse has seen since its data ended."""
-    champion = registry.champion()
+    champion = registry.champion(person)
     if champion is None:
         return retrain(has_champion=False, same_inputs=True, champion_days=0, drift=None)
     same_inputs = registry.input_columns(champion) == list(INPUT_COLUMNS)
@@ -369,10 +369,11 @@ def _without_backtest(session: Session, champion) -> TrainReport:
     """Rule 0 of the gate: too little diary for a backtest (day zero, the first weeks).
 
     With no labelled day the population prior is registered and answers, labelled as not
-    personal; from the first day the personal model (the prior updated by the days) does.
+    personal; from the first day the personal model (the prior updated by the days) does,
+    with only the person's level learnt: the slopes move once a backtest can judge them.
     """
     days = session.dataset.labelled_days
-    model = PopulationPrior() if days == 0 else PersonalLogistic()
+    model = PopulationPrior() if days == 0 else PersonalLogistic(learns="level")
     session.say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
     decision = without_backtest(days, champion.recipe.get("kind") if champion else None)
     version, run_id = _register_simple(session, model, decision)

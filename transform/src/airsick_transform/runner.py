@@ -111,12 +111,14 @@ def check_raw(lakehouse: Lakehouse) -> None:
 
 
 def build_vars(lakehouse: Lakehouse, person: str) -> dict:
-    """Return the dbt vars of a build: the shared names (``airsick_core.names``), whose
-    features, is there a diary and is there weather (a home that loaded air before weather
-    existed has none yet). Which day is today goes in AIRSICK_TODAY (see ``invoke``): a var
-    that changes daily would defeat partial parsing."""
+    """Return the dbt vars of a build: the shared names (``airsick_core.names``), the
+    default person (everyone's features are built; a home that never added anyone is this
+    person with every place), are there people, is there a diary and is there weather (a
+    home that loaded air before weather existed has none yet). Which day is today goes in
+    AIRSICK_TODAY (see ``invoke``): a var that changes daily would defeat partial parsing."""
     return names.dbt_vars() | {
         "person": person,
+        "people_present": has_raw(lakehouse, names.PEOPLE),
         "diary_present": has_raw(lakehouse, names.DIARY),
         "weather_present": has_raw(lakehouse, names.WEATHER),
     }

@@ -1,6 +1,7 @@
 {#- One row per person, place and local day, past and forecast: the features and the label.
 
-    Every feature of day d uses only days up to d (windows end at the current row), and the
+    Everyone's rows are built at once: each place's air once, joined to each person who has
+    the place (stg_people__places), and to that person's diary. Every feature of day d uses only days up to d (windows end at the current row), and the
     label is the diary of day d + 1 and nothing else. -#}
 {%- set measures = daily_measures() -%}
 
@@ -16,12 +17,21 @@ weather as (
 
 ),
 
+people as (
+
+    select * from {{ ref('stg_people__places') }}
+
+),
+
 daily as (
 
     select
+        people.person,
         air.*,
         weather.* exclude (place, local_date)
     from air
+    inner join people
+        on people.place = air.place
     left join weather
         on weather.place = air.place
         and weather.local_date = air.local_date
@@ -31,7 +41,6 @@ daily as (
 diary as (
 
     select * from {{ ref('stg_diary__events') }}
-    where person = '{{ var("person") }}'
 
 ),
 
@@ -43,16 +52,18 @@ with_diary as (
         tomorrow.is_sick as sick_next_day
     from daily
     left join diary as today
-        on today.diary_date = daily.local_date
+        on today.person = daily.person
+        and today.diary_date = daily.local_date
     left join diary as tomorrow
-        on tomorrow.diary_date = daily.local_date + 1
+        on tomorrow.person = daily.person
+        and tomorrow.diary_date = daily.local_date + 1
 
 ),
 
 windowed as (
 
     select
-        '{{ var("person") }}' as person,
+        person,
         place,
         local_date,
         place_timezone,
@@ -103,15 +114,15 @@ windowed as (
         sick_next_day
     from with_diary
     window
-        lag_1 as (partition by place order by local_date
+        lag_1 as (partition by person, place order by local_date
                   range between interval 1 day preceding and interval 1 day preceding),
-        lag_2 as (partition by place order by local_date
+        lag_2 as (partition by person, place order by local_date
                   range between interval 2 day preceding and interval 2 day preceding),
-        lag_3 as (partition by place order by local_date
+        lag_3 as (partition by person, place order by local_date
                   range between interval 3 day preceding and interval 3 day preceding),
-        last_3 as (partition by place order by local_date
+        last_3 as (partition by person, place order by local_date
                    range between interval 2 day preceding and current row),
-        last_7 as (partition by place order by local_date
+        last_7 as (partition by person, place order by local_date
                    range between interval 6 day preceding and current row)
 
 )
