@@ -749,6 +749,14 @@ def demo(
     once: Annotated[
         bool, typer.Option("--once", help="Run the pipeline once, print the result and exit.")
     ] = False,
+    people: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="How many people: the demo persona and, beyond one, simulated people in "
+            "twenty cities who differ in base rate and in what they react to.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the whole product offline for the demo persona, then bring the stack up.
 
@@ -766,10 +774,11 @@ def demo(
     try:
         with optional.standin_serving(settings) as pointed:
             console.print(f"Open-Meteo stand-in answering at {pointed.open_meteo_url}")
-            result, _ = steps.create_persona(pointed)
+            result, _ = steps.create_persona(pointed, people)
+            whose = f"'{settings.person}'" if people == 1 else f"{people} people"
             console.print(
-                f"Diary: {result.written} new entries for '{settings.person}' "
-                f"({result.given} days up to {settings.today()})."
+                f"Diary: {result.written:,} new entries for {whose} "
+                f"({result.given:,} days up to {settings.today()})."
             )
             summary = _run_flow(pointed, "daily", temporary)
     except USER_ERRORS as error:

@@ -222,24 +222,34 @@ def forget(settings: Settings, person: str) -> Forgotten:
     return Forgotten(removed, messages, forget_runs(settings, person))
 
 
-def create_persona(settings: Settings) -> tuple[DiaryResult, int]:
-    """Write the demo persona's diary up to today and its true probabilities."""
+def create_persona(settings: Settings, people: int = 1) -> tuple[DiaryResult, int]:
+    """Write the demo persona's diary up to today and its true probabilities; with
+    ``people`` > 1, the simulated population's first ``people - 1`` people too
+    (``airsick_standin.population``), each added with their city."""
     from airsick_ingestion.diary.source import write_persona_truth
 
     persona = optional.offline("persona")
 
     home = settings.place_list[0]
-    days = persona.simulate(
-        home, settings.history_first_day(), settings.today(), settings.persona_seed
-    )
+    first, today = settings.history_first_day(), settings.today()
+    days = persona.simulate(home, first, today, settings.persona_seed)
     events = persona.diary_events(settings.person, days, settings.persona_seed)
+    truths = {settings.person: days}
+    if people > 1:
+        population = optional.offline("population")
+        everyone = stores(settings).people
+        _ensure_default(settings, everyone)  # first, so a member in Madrid shares "home"
+        members = []
+        for member, member_days, diary in population.people(
+            people - 1, first, today, settings.persona_seed
+        ):
+            members.append((member.name, [member.place]))
+            events += persona.diary_events(member.name, diary, settings.persona_seed)
+            truths[member.name] = member_days
+        everyone.add_many(members)
     result = stores(settings).diary.append(events)
     truth = write_persona_truth(
-        settings.person,
-        days,
-        lake_url=settings.lake,
-        pipelines_dir=settings.pipelines_dir,
-        s3=settings.s3,
+        truths, lake_url=settings.lake, pipelines_dir=settings.pipelines_dir, s3=settings.s3
     )
     return result, truth
 

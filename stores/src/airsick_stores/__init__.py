@@ -73,7 +73,7 @@ class Stores:
             marts=Marts(lakehouse),
             predictions=Predictions(lakehouse),
             registry=Registry(settings.tracking_uri, settings.mlflow_experiment),
-            people=People(lakehouse),
+            people=People(lakehouse, pipelines, s3),
         )
 
     def forget(self, person: str) -> Forgotten:

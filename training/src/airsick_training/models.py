@@ -14,6 +14,7 @@ import pandas as pd
 import statsmodels.api as sm
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from airsick_training import prior
 from airsick_training.features import (
@@ -125,7 +126,11 @@ class LogisticGLM:
         self.scales = np.where(varies, scales, 1.0)
         used = np.concatenate([[0], 1 + np.flatnonzero(varies)])
         design = sm.add_constant(self._design(x), has_constant="add")[:, used]
-        result = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+        with warnings.catch_warnings():
+            # A short or one-sided diary separates perfectly: the fit says so in its wide
+            # intervals, the backtest scores it, and the gate keeps it out.
+            warnings.simplefilter("ignore", PerfectSeparationWarning)
+            result = sm.GLM(y, design, family=sm.families.Binomial()).fit()
         table = np.full((1 + len(self.columns), 4), np.nan)
         table[:, 0] = 0.0
         table[used, 0] = np.asarray(result.params)
@@ -141,7 +146,7 @@ class LogisticGLM:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         logit = self.coefficients[0] + self._design(x) @ self.coefficients[1:]
-        return 1.0 / (1.0 + np.exp(-logit))
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -500, 500)))
 
     def spec(self) -> dict:
         return {"kind": self.kind, "params": {}, "inputs": self.columns}

@@ -121,24 +121,25 @@ class TrueDay(Protocol):
     },
     file_format="parquet",
 )
-def persona_truth(person: str, days: Sequence[TrueDay]):
-    """Yield the demo persona's true daily probability of being sick (the oracle)."""
-    yield [
-        {"person": person, "date": d.date, "probability": d.probability, "sick": d.sick}
-        for d in days
-    ]
+def persona_truth(truths: dict[str, Sequence[TrueDay]]):
+    """Yield each simulated person's true daily probability of being sick (the oracle)."""
+    for person, days in truths.items():
+        yield [
+            {"person": person, "date": d.date, "probability": d.probability, "sick": d.sick}
+            for d in days
+        ]
 
 
 def write_persona_truth(
-    person: str,
-    days: Sequence[TrueDay],
+    truths: dict[str, Sequence[TrueDay]],
     *,
     lake_url: str,
     pipelines_dir: Path,
     s3: S3Access | None = None,
 ) -> int:
-    """Replace ``<lake>/raw/persona_truth`` with the persona's days; return the row count."""
+    """Replace ``<lake>/raw/persona_truth`` with the simulated people's days (the demo
+    persona's, and a simulated population's); return the row count."""
     pipeline = make_pipeline(TRUTH_PIPELINE_NAME, lake_url, pipelines_dir, s3)
     finish_interrupted(pipeline)
-    pipeline.run(persona_truth(person, days))
-    return len(days)
+    pipeline.run(persona_truth(truths))
+    return sum(len(days) for days in truths.values())

@@ -8,12 +8,21 @@ with source as (
 
 ),
 
+latest_addition as (
+
+    -- A person's places are those of their latest addition (airsick_stores.people).
+    select *
+    from source
+    qualify added_at = max(added_at) over (partition by person)
+
+),
+
 final as (
 
     select distinct
         person,
         place
-    from source
+    from latest_addition
 
 )
 

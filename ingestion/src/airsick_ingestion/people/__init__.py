@@ -1,0 +1,1 @@
+"""The people a home serves and their places, landed by dlt beside the diary."""
