@@ -31,6 +31,13 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 
 
+# The prior learnt from everyone's diaries: a registered model of its own (a name no person
+# can have: theirs take no dots), its current version under ``CURRENT``.
+PRIOR_MODEL = "airsick.population-prior"
+PRIOR_SUMS = "prior-sums.json"  # the version's run artifact: the population's sums
+CURRENT = "current"
+
+
 def model_name(person: str) -> str:
     """The person's registered model: their versions, their gate's decisions, their
     ``@champion``."""

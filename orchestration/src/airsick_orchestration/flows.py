@@ -195,7 +195,7 @@ def score_flow(settings: Settings) -> list[dict]:
         lines.append(
             f"| {row.place} | {row.predicts_date:%a %d %b} | "
             f"{chance(row.probability)} ({row.probability:.0%}) | {why} | "
-            f"v{row.model_version} | {personal(int(row.evidence_days))} |"
+            f"v{row.model_version} | {personal(int(row.evidence_days), int(row.prior_people))} |"
         )
         out.append(
             {
@@ -205,6 +205,7 @@ def score_flow(settings: Settings) -> list[dict]:
                 "why": why,
                 "model_version": str(row.model_version),
                 "evidence_days": int(row.evidence_days),
+                "prior_people": int(row.prior_people),
             }
         )
     create_markdown_artifact(
@@ -257,6 +258,27 @@ def reminder_flow(settings: Settings) -> dict:
         "diary reminder %s: %s", delivery.status, delivery.detail
     )
     return {"status": delivery.status, "detail": delivery.detail}
+
+
+@task(retries=0, task_run_name="learn the prior from everyone")
+def prior_task(settings: Settings) -> dict:
+    """Learn the prior from everyone's diaries (``airsick_training.learnt_prior``)."""
+    learnt = steps.learn_prior(settings)
+    if learnt.version is None:
+        get_run_logger().info(
+            "the literature's prior stays: %s of %s people have enough days",
+            learnt.people,
+            learnt.everyone,
+        )
+    else:
+        create_markdown_artifact(
+            key="learnt-prior",
+            markdown=f"# The prior, learnt from {learnt.people} people's diaries\n\n"
+            f"Version {learnt.version} of the population prior; each newcomer's model "
+            "starts from it, leaving them out.",
+            description="The prior learnt from everyone",
+        )
+    return {"people": learnt.people, "version": learnt.version}
 
 
 def _key(kind: str, person: str) -> str:
@@ -338,6 +360,7 @@ def _daily(settings: Settings) -> dict:
     ingested = timed("ingest", lambda: ingest_flow(settings))
     stale = freshness(settings)
     built = timed("transform", lambda: transform_flow(settings))
+    timed("prior", lambda: prior_task(settings))
     done, failed = timed("evenings", lambda: everyones_evening(settings))
     if not done:
         raise RuntimeError(

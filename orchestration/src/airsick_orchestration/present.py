@@ -102,10 +102,13 @@ def trained(report) -> None:
     console.print(f"MLflow run: {report.run_url}")
 
 
-def _tomorrow_sentence(place, day: date, probability, why: str, version, evidence_days) -> str:
+def _tomorrow_sentence(
+    place, day: date, probability, why: str, version, evidence_days, prior_people=0
+) -> str:
+    how = personal(int(evidence_days), int(prior_people))
     return (
         f"{place}: {day:%a %d %b}, {chance(probability)} ({probability:.0%}) chance of being "
-        f"sick; {why}; model v{version}, {personal(int(evidence_days))}."
+        f"sick; {why}; model v{version}, {how}."
     )
 
 
@@ -122,6 +125,7 @@ def predictions(scored) -> None:
                 reasons(json.loads(row.reasons)),
                 row.model_version,
                 getattr(row, "evidence_days", 0),
+                getattr(row, "prior_people", 0),
             )
         )
     console.print(f"{len(rows)} predictions ({scored.via}) written to {scored.path}")
@@ -226,6 +230,7 @@ def daily(summary: dict) -> None:
                 row["why"],
                 row["model_version"],
                 row.get("evidence_days", 0),
+                row.get("prior_people", 0),
             )
         )
     alert = summary.get("alert", {})

@@ -277,6 +277,23 @@ def generate_docs(settings: Settings):
     )
 
 
+def learn_prior(settings: Settings, progress: Callable[[str], None] | None = None):
+    """Learn the prior from everyone's diaries and track it in MLflow (when enough people
+    have enough days): the evening's trainings start from it, each leaving themselves out."""
+    from airsick_training.learnt_prior import learn_and_track
+
+    home = stores(settings)
+    homes = {p.name: p.places[0].name for p in home.people.everyone()}
+    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    return learn_and_track(
+        settings.lakehouse,
+        home.registry,
+        homes,
+        artifact_location=settings.artifact_location,
+        say=progress or (lambda _: None),
+    )
+
+
 def train(settings: Settings, progress: Callable[[str], None] | None = None) -> TrainReport:
     """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule.
 

@@ -56,6 +56,7 @@ def score(
         probabilities = [a.probability for a in answers]
         reasons = [json.dumps(a.reasons) for a in answers]
         evidence = [a.evidence_days for a in answers]
+        started = [a.prior_people for a in answers]
         version, via = answers[0].model_version, "server"
         ref = registry.version(person, version)
         columns = client.inputs()
@@ -73,11 +74,13 @@ def score(
             answer = model.predict(rows[columns].to_numpy(dtype="float64", na_value=float("nan")))
         probabilities, reasons = answer["probability"].tolist(), answer["reasons"].tolist()
         evidence = answer.get("evidence_days", pd.Series(0, index=answer.index)).tolist()
+        started = answer.get("prior_people", pd.Series(0, index=answer.index)).tolist()
         version, via = ref.version, "in-process"
     predictions = rows[["person", "place", "local_date", "predicts_date"]].assign(
         probability=probabilities,
         reasons=reasons,
         evidence_days=[int(e) for e in evidence],
+        prior_people=[int(s) for s in started],
         model_name=ref.name,
         model_version=ref.version,
         run_id=ref.run_id,

@@ -24,6 +24,8 @@ class Prediction:
     model_version: str
     # Labelled diary days the model learnt from; 0 means the population prior (not personal).
     evidence_days: int = 0
+    # Which prior it started from: 0 the literature's, N one learnt from N other people.
+    prior_people: int = 0
 
 
 class AirsickClient:
@@ -87,6 +89,7 @@ class AirsickClient:
                 json.loads(p["reasons"]),
                 version,
                 int(p.get("evidence_days", 0)),
+                int(p.get("prior_people", 0)),
             )
             for p in answer.json()["predictions"]
         ]

@@ -168,7 +168,7 @@ def alert_message(tomorrow: list[dict], threshold: float) -> tuple[str, str] | N
     lines = [
         f"{r['place']}, {date.fromisoformat(str(r['date'])):%A %d %B}: "
         f"{chance(r['probability'])} ({r['probability']:.0%}) chance of being sick; "
-        f"{r['why']}; {personal(int(r.get('evidence_days', 0)))}."
+        f"{r['why']}; {personal(int(r.get('evidence_days', 0)), int(r.get('prior_people', 0)))}."
         for r in sorted(due, key=lambda r: -r["probability"])
     ]
     lines.append(

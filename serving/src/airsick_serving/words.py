@@ -20,8 +20,17 @@ def reasons(items: list[dict], top: int = 2) -> str:
     return ", ".join(parts) if parts else "no factor stood out"
 
 
-def personal(evidence_days: int) -> str:
-    """Say how personal an answer is: 'not personal yet' or 'from your 45 logged days'."""
+def personal(evidence_days: int, prior_people: int = 0) -> str:
+    """Say how personal an answer is and which prior it started from: 'not personal yet'
+    or 'from your 45 logged days', from the literature's prior or one learnt from others."""
+    start = (
+        f"what {prior_people} other people's diaries taught"
+        if prior_people > 0
+        else "what is known about people in general"
+    )
     if evidence_days <= 0:
-        return "not personal yet: from what is known about people in general"
-    return f"personal, from your {evidence_days} logged day{'s' if evidence_days != 1 else ''}"
+        return f"not personal yet: from {start}"
+    days = f"{evidence_days} logged day{'s' if evidence_days != 1 else ''}"
+    if prior_people > 0:
+        return f"personal, from your {days}, starting from {start}"
+    return f"personal, from your {days}"

@@ -203,6 +203,19 @@ class Registry:
             max_results=max_results,
         )
 
+    def learnt_prior(self) -> dict | None:
+        """The current learnt prior's sums (``airsick_training.learnt_prior.Sums``), or
+        None while none was learnt."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            version = self.client.get_model_version_by_alias(names.PRIOR_MODEL, names.CURRENT)
+        except MlflowException as error:
+            if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+        return self.load_json(version.run_id, names.PRIOR_SUMS) | {"version": version.version}
+
     def load_json(self, run_id: str, path: str) -> dict:
         """A run's JSON artifact."""
         from mlflow.artifacts import download_artifacts

@@ -163,16 +163,28 @@ class PopulationPrior:
     evidence_days = 0
     names = prior.NAMES
 
+    def __init__(self, start: prior.Prior = prior.LITERATURE) -> None:
+        # The prior itself: the literature's, or one learnt from other people's diaries.
+        self.start = start
+
+    @property
+    def prior_people(self) -> int:
+        """How many people's diaries the prior was learnt from (0: the literature)."""
+        return getattr(self, "start", prior.LITERATURE).people
+
+    def _start(self) -> prior.Prior:
+        return getattr(self, "start", prior.LITERATURE)  # models pickled before priors
+
     def fit(self, x: np.ndarray, y: np.ndarray) -> PopulationPrior:
-        self.coefficients = prior.MEANS.copy()
-        self.covariance = np.diag(prior.SDS**2)
+        self.coefficients = self._start().means.copy()
+        self.covariance = np.diag(self._start().sds ** 2)
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(prior.design(x, self.names) @ self.coefficients)))
 
     def spec(self) -> dict:
-        return {"kind": self.kind, "params": {}, "inputs": list(prior.NAMES)}
+        return {"kind": self.kind, "params": self._start().as_params(), "inputs": list(prior.NAMES)}
 
     @property
     def table(self) -> pd.DataFrame:
@@ -184,8 +196,8 @@ class PopulationPrior:
                 "coefficient": self.coefficients,
                 "low": self.coefficients - 1.96 * sd,
                 "high": self.coefficients + 1.96 * sd,
-                "prior_mean": prior.MEANS[chosen],
-                "prior_sd": prior.SDS[chosen],
+                "prior_mean": self._start().means[chosen],
+                "prior_sd": self._start().sds[chosen],
             },
             index=list(self.names),
         )
@@ -208,7 +220,14 @@ class PersonalLogistic(PopulationPrior):
     # The terms of the person's level: how often they are sick, and how a sick day carries.
     LEVEL = ("intercept", "sick_today", "sick_share_last_7")
 
-    def __init__(self, strength: float = 1.0, weather: bool = True, learns: str = "all") -> None:
+    def __init__(
+        self,
+        strength: float = 1.0,
+        weather: bool = True,
+        learns: str = "all",
+        start: prior.Prior = prior.LITERATURE,
+    ) -> None:
+        self.start = start
         # strength scales the prior's precision: 1 is the stated prior (a recipe parameter
         # so the gate can compare variants; 0 would be plain maximum likelihood).
         self.strength = strength
@@ -228,7 +247,7 @@ class PersonalLogistic(PopulationPrior):
     def fit(self, x: np.ndarray, y: np.ndarray) -> PersonalLogistic:
         design = prior.design(x, self.names)
         chosen = prior.selected(self.names)
-        means, sds = prior.MEANS[chosen], prior.SDS[chosen]
+        means, sds = self.start.means[chosen], self.start.sds[chosen]
         free = np.array([self.learns == "all" or n in self.LEVEL for n in self.names])
         offset = design[:, ~free] @ means[~free]
         part, precision = design[:, free], self.strength / sds[free] ** 2
@@ -254,7 +273,12 @@ class PersonalLogistic(PopulationPrior):
     def spec(self) -> dict:
         return {
             "kind": self.kind,
-            "params": {"strength": self.strength, "weather": self.weather, "learns": self.learns},
+            "params": {
+                "strength": self.strength,
+                "weather": self.weather,
+                "learns": self.learns,
+                **self.start.as_params(),
+            },
             "inputs": list(self.names),
         }
 
@@ -341,20 +365,26 @@ def make_model(spec: dict) -> Model:
         return LogisticGLM(tuple(spec.get("inputs", GLM_COLUMNS)))
     if kind == "gbm":
         return GradientBoosting(**params)
+    start = prior.Prior.from_params(params)
+    for key in ("prior_people", "prior_means", "prior_sds"):
+        params.pop(key, None)
     if kind == "prior":
-        return PopulationPrior()
+        return PopulationPrior(start)
     if kind == "personal":
-        return PersonalLogistic(**params)
+        return PersonalLogistic(**params, start=start)
     raise ValueError(f"Unknown model kind {kind!r}.")
 
 
-def default_specs(seed: int = 0, labelled_days: int | None = None) -> dict[str, dict]:
-    """The recipes a training compares: two baselines and the candidates the evidence allows."""
+def default_specs(
+    seed: int = 0, labelled_days: int | None = None, start: prior.Prior = prior.LITERATURE
+) -> dict[str, dict]:
+    """The recipes a training compares: two baselines and the candidates the evidence allows;
+    the Bayesian ones start from ``start`` (the literature's prior or a learnt one)."""
     candidates = {
-        "prior": PopulationPrior().spec(),
-        "personal_level": PersonalLogistic(learns="level").spec(),
-        "personal": PersonalLogistic().spec(),
-        "personal_air": PersonalLogistic(weather=False).spec(),
+        "prior": PopulationPrior(start).spec(),
+        "personal_level": PersonalLogistic(learns="level", start=start).spec(),
+        "personal": PersonalLogistic(start=start).spec(),
+        "personal_air": PersonalLogistic(weather=False, start=start).spec(),
         "glm": LogisticGLM().spec(),
         "gbm": GradientBoosting(seed=seed).spec(),
     }

@@ -163,3 +163,41 @@ def factor_of(name: str) -> str:
 def selected(names: tuple[str, ...] | list[str]) -> np.ndarray:
     """Where ``names`` sit in NAMES (to take their prior means and sds)."""
     return np.array([NAMES.index(name) for name in names])
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior over every term (NAMES order): the literature's, or one learnt from other
+    people's diaries (``airsick_training.learnt_prior``), with how many people it rests on
+    (0 for the literature's). Every answer says which it started from."""
+
+    means: np.ndarray
+    sds: np.ndarray
+    people: int = 0
+
+    @property
+    def words(self) -> str:
+        if not self.people:
+            return "what is known about people in general"
+        return f"what {self.people} other people's diaries taught"
+
+    def as_params(self) -> dict:
+        """The prior as a recipe's parameters (empty for the literature's)."""
+        if not self.people:
+            return {}
+        return {
+            "prior_people": self.people,
+            "prior_means": [round(float(v), 6) for v in self.means],
+            "prior_sds": [round(float(v), 6) for v in self.sds],
+        }
+
+    @classmethod
+    def from_params(cls, params: dict) -> Prior:
+        if not params.get("prior_people"):
+            return LITERATURE
+        return cls(
+            np.array(params["prior_means"]), np.array(params["prior_sds"]), params["prior_people"]
+        )
+
+
+LITERATURE = Prior(MEANS, SDS)

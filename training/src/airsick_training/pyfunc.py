@@ -50,6 +50,9 @@ class AirsickModel(mlflow.pyfunc.PythonModel):
                 "probability": np.round(probability, 6),
                 "reasons": [json.dumps(r) for r in why],
                 "evidence_days": np.full(len(probability), getattr(self, "evidence_days", 0)),
+                # Which prior the answer started from: 0 the literature's, N one learnt
+                # from N other people's diaries.
+                "prior_people": np.full(len(probability), getattr(self.model, "prior_people", 0)),
             }
         )
 

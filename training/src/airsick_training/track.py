@@ -288,3 +288,56 @@ def git_commit() -> str:
 
 def run_url(ui_url: str, experiment_id: str, run_id: str) -> str:
     return f"{ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def log_learnt_prior(
+    experiment_id: str, sums: dict, served: AirsickModel, params: dict, metrics: dict
+) -> tuple[str, str]:
+    """Log a learning of the population prior: its sums, its terms' means and spreads, and
+    the prior itself as a model (the answer for anyone on day zero); return (run id, URI)."""
+    from airsick_core.names import PRIOR_SUMS
+
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"prior-{params['data_to']}"
+    ) as run:
+        commit = git_commit()
+        mlflow.set_tags({"mlflow.source.git.commit": commit, "git_commit": commit})
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics)
+        mlflow.log_dict(sums, PRIOR_SUMS)
+        example = np.zeros((1, len(INPUT_COLUMNS)))
+        signature = ModelSignature(
+            inputs=input_schema(),
+            outputs=infer_signature(example, served.predict(None, example)).outputs,
+        )
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=served,
+            signature=signature,
+            metadata={"input_columns": list(INPUT_COLUMNS)},
+            code_paths=[str(Path(__file__).parent)],
+            pip_requirements=[f"mlflow=={mlflow.__version__}", f"numpy=={np.__version__}"],
+        )
+        return run.info.run_id, info.model_uri
+
+
+def register_learnt_prior(client: MlflowClient, model_uri: str, run_id: str, people: int) -> str:
+    """Register the learnt prior as the next version of its own model and make it current."""
+    from airsick_core.names import CURRENT, PRIOR_MODEL
+
+    if not client.search_registered_models(filter_string=f"name = {quoted(PRIOR_MODEL)}"):
+        client.create_registered_model(
+            PRIOR_MODEL,
+            description="The prior learnt from everyone's diaries (empirical Bayes): each "
+            "newcomer's personal model starts from it, leaving them out.",
+        )
+    logged = model_uri.removeprefix("models:/")
+    version = client.create_model_version(
+        PRIOR_MODEL,
+        source=model_uri,
+        run_id=run_id,
+        model_id=logged,
+        tags={"people": str(people)},
+    ).version
+    client.set_registered_model_alias(PRIOR_MODEL, CURRENT, version)
+    return str(version)

@@ -13,7 +13,7 @@ import pandas as pd
 from airsick_lakehouse import Lakehouse
 from airsick_stores import Registry
 
-from airsick_training import plots, track, triggers
+from airsick_training import learnt_prior, plots, track, triggers
 from airsick_training.data import Dataset, load_dataset, load_oracle
 from airsick_training.drift import measure as measure_drift
 from airsick_training.evaluate import (
@@ -35,6 +35,7 @@ from airsick_training.models import (
     default_specs,
     make_model,
 )
+from airsick_training.prior import LITERATURE, Prior
 from airsick_training.promote import (
     Comparison,
     Decision,
@@ -104,6 +105,7 @@ class Session:
     ui_url: str
     tags: dict[str, str]
     say: Callable[[str], None]
+    start: Prior = LITERATURE  # the prior the Bayesian candidates start from
 
     def record(self, specs: dict, params: dict, x, y, **more) -> track.RunRecord:
         """The run's record: lineage tags, this person's triggers, and ``more``."""
@@ -114,6 +116,7 @@ class Session:
             **self.tags,
             "person": self.person,
             "dataset_digest": self.dataset.digest,
+            "prior": self.start.words,
         }
         found = [t.as_dict() for t in triggers.for_person(x, y)]
         return track.RunRecord(specs, params, tags, triggers=found, **more)
@@ -123,9 +126,9 @@ class Session:
     ):
         client = self.registry.client
         version = track.register(client, model_uri, recipe, run_id, self.person, evidence)
-        tags = {}
+        tags = {"prior_people": str(self.start.people)}
         if comparison is not None and comparison.days:
-            tags = {
+            tags |= {
                 "gate_gain": f"{comparison.gain:.4f}",
                 "gate_interval": f"{comparison.low:+.4f} to {comparison.high:+.4f}",
                 "gate_days": str(comparison.days),
@@ -175,7 +178,9 @@ def train(
     say = progress or (lambda message: log.info(message))
     dataset: Dataset = load_dataset(lakehouse, person, home)
     experiment_id = track.use(registry.tracking_uri, registry.experiment, artifact_location)
-    session = Session(registry, experiment_id, dataset, person, ui_url, tags or {}, say)
+    start = learnt_prior.for_person(learnt_prior.current(registry), dataset.frame)
+    session = Session(registry, experiment_id, dataset, person, ui_url, tags or {}, say, start)
+    say(f"starting from {start.words}")
     for left in track.settle_interrupted(registry.client, experiment_id, person):
         say(f"settled {left}, left open by an interrupted training")
     champion = registry.champion(person)
@@ -201,7 +206,7 @@ def _backtest_candidates(
 ) -> Backtested:
     """Backtest the baselines and every candidate (and the demo persona's oracle)."""
     dataset, days = session.dataset, session.dataset.labelled_days
-    specs = default_specs(seed, days if dataset.both_outcomes else 0)
+    specs = default_specs(seed, days if dataset.both_outcomes else 0, session.start)
     if candidates is not None:
         specs = {name: specs[name] for name in BASELINES} | candidates
     predictions = {}
@@ -229,7 +234,7 @@ def _gate(
     """Compare the challenger with the incumbent on every out-of-sample day and apply
     ``promote.decide``. The incumbent is the champion's recipe, backtested again on the same
     folds and data, or the population prior while there is no champion."""
-    recipe = champion.recipe if champion is not None else PopulationPrior().spec()
+    recipe = champion.recipe if champion is not None else PopulationPrior(session.start).spec()
     incumbent = "the champion" if champion is not None else "the population prior"
     tested_already = [n for n, spec in tested.specs.items() if spec == recipe]
     if tested_already:
@@ -305,7 +310,7 @@ def _fit_gate_and_register(
     if champion is None and not decision.promote:
         # Nobody answers yet: the population prior does until a personal model wins.
         fallback = Decision(True, f"{challenger} was refused ({reason}); the prior answers")
-        prior_version, _ = _register_simple(session, PopulationPrior(), fallback)
+        prior_version, _ = _register_simple(session, PopulationPrior(session.start), fallback)
         reason += f"; the population prior (version {prior_version}) answers meanwhile"
     return TrainReport(
         table=_table(tested.overall, tested.names),
@@ -373,7 +378,11 @@ def _without_backtest(session: Session, champion) -> TrainReport:
     with only the person's level learnt: the slopes move once a backtest can judge them.
     """
     days = session.dataset.labelled_days
-    model = PopulationPrior() if days == 0 else PersonalLogistic(learns="level")
+    model = (
+        PopulationPrior(session.start)
+        if days == 0
+        else PersonalLogistic(learns="level", start=session.start)
+    )
     session.say(f"{days} labelled days: too few to backtest; fitting the {model.kind} model")
     decision = without_backtest(days, champion.recipe.get("kind") if champion else None)
     version, run_id = _register_simple(session, model, decision)
