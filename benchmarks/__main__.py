@@ -11,6 +11,7 @@ ALL = [
     "transform",
     "train",
     "skill",
+    "prior",
     "weather",
     "serving",
     "soak",

@@ -180,6 +180,7 @@ def _report(rows: list[dict]) -> None:
 
 def _plot(rows: list[dict]):
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -210,6 +211,7 @@ def _plot(rows: list[dict]):
         ax.axhline(1, color="grey", linewidth=0.8, linestyle=":")
         ax.set_xscale("log")
         ax.set_xticks(DAYS, [str(d) for d in DAYS])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set(title=persona.replace("_", " "), xlabel="days since the diary began")
     axes[0][0].set(ylabel="skill captured (0 base rate, 1 truth)", ylim=(-0.6, 1.15))
     axes[0][0].legend(loc="lower right", fontsize=7)
