@@ -132,6 +132,8 @@ def _line(row: dict) -> str:
 def misses(row: dict) -> list[str]:
     """The issue's goals this run misses, each with its figure."""
     found = []
+    if not row["labelled_days"]:
+        return found  # nothing logged yet (a quarter of 7 days can be none): day zero
     if row["days"] <= 14 and row["brier_model"] > row["brier_base_rate"] + 0.01:
         found.append(
             f"worse than the base rate (Brier {row['brier_model']:.3f} > "

@@ -143,7 +143,7 @@ def test_transform_and_docs_commands(demo_settings, monkeypatch, tmp_path):
     monkeypatch.setenv("AIRSICK_HOME", str(home))
     built = airsick("transform")
     assert built.exit_code == 0, built.output
-    assert "Built 9 models and passed" in built.output
+    assert "Built 10 models and passed" in built.output
     assert "rows in marts.fct_daily_features" in built.output
     docs = airsick("docs", "--no-serve")
     assert docs.exit_code == 0, docs.output

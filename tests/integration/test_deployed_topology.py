@@ -219,7 +219,7 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
             champion = (
                 httpx.get(
                     f"{mlflow}/api/2.0/mlflow/registered-models/alias",
-                    params={"name": "airsick", "alias": "champion"},
+                    params={"name": "airsick-demo", "alias": "champion"},
                 )
                 .raise_for_status()
                 .json()["model_version"]

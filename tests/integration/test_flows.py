@@ -50,7 +50,7 @@ def test_daily_flow_runs_every_stage_and_publishes_artifacts(flow_home):
     assert summary["trained"] and summary["retrain_reason"] == "there is no champion yet"
     assert summary["tomorrow"] and 0 < summary["tomorrow"][0]["probability"] < 1
     assert summary["stale"] == []
-    assert {"promotion-decision-demo", "tomorrow-demo", "everyone"} <= artifact_keys()
+    assert {"promotion-decision", "tomorrow", "everyone"} <= artifact_keys()
 
     again = daily_flow(flow_home)
     assert not again["trained"], again["retrain_reason"]

@@ -27,6 +27,7 @@ def start_server(settings, poll: float = 1.0):
     env = {
         **os.environ,
         "AIRSICK_HOME": str(settings.home),
+        "AIRSICK_PERSON": settings.person,
         "AIRSICK_MLFLOW_TRACKING_URI": settings.tracking_uri,
         "AIRSICK_SERVE_POLL_SECONDS": str(poll),
     }

@@ -90,7 +90,8 @@ def test_the_champion_loads_and_answers_with_probability_and_reasons(trained, bu
     with connect(built_demo.lakehouse) as con:
         rows = con.execute("select * from lake.marts.fct_scoring_features").df()
     answer = model.predict(model_input(rows))
-    assert list(answer.columns) == ["probability", "reasons", "evidence_days"]
+    assert list(answer.columns) == ["probability", "reasons", "evidence_days", "prior_people"]
+    assert (answer["prior_people"] == 0).all()  # one person: the literature's prior
     assert answer["probability"].between(0, 1).all()
     assert (answer["evidence_days"] > 1000).all()  # personal: from three years of diary
     reasons = json.loads(answer["reasons"].iloc[0])

@@ -2,8 +2,8 @@
 
 The daily flow is one evening for everyone: every place's air once, one build, then each
 person's own evening (``person_flow``: their retrain rule, training and gate, scoring and
-alert) as a flow run of its own, whose parameter is that person's settings: what Prefect
-shows per person, and what ``airsick forget`` finds. One person's failure is theirs: the
+alert) as a flow run of its own, whose parameter is that person's settings: what
+``airsick forget`` finds. One person's failure is theirs: the
 others' evenings run, and the summary names who failed and why.
 
 Every flow takes the settings as its typed parameter: the CLI passes the object it built,
@@ -158,7 +158,7 @@ def train_flow(settings: Settings, force: bool = False) -> dict:
     table = _markdown(report.table.round(4))
     verdict = "promoted to @champion" if report.promoted else "stays @challenger"
     create_markdown_artifact(
-        key=_key("promotion-decision", settings.person),
+        key="promotion-decision",
         markdown=f"# Training {report.run_id[:8]}\n\n{table}\n\n**Version {report.version} "
         f"({report.challenger}) {verdict}**: {report.reason}.\n\n[MLflow run]({report.run_url})",
         description="Backtest scores and the gate's decision",
@@ -209,9 +209,7 @@ def score_flow(settings: Settings) -> list[dict]:
             }
         )
     create_markdown_artifact(
-        key=_key("tomorrow", settings.person),
-        markdown="\n".join(lines),
-        description=f"{settings.person}'s risk of being sick tomorrow",
+        key="tomorrow", markdown="\n".join(lines), description="Tomorrow's risk of being sick"
     )
     return out
 
@@ -281,15 +279,14 @@ def prior_task(settings: Settings) -> dict:
     return {"people": learnt.people, "version": learnt.version}
 
 
-def _key(kind: str, person: str) -> str:
-    """An artifact's key for one person (keys take lower-case letters, digits and dashes)."""
-    return f"{kind}-{person.replace('_', '-')}"
-
-
-@flow(name="evening", flow_run_name="evening of {settings.person}", log_prints=True)
+@flow(name="evening", log_prints=True)
 def person_flow(settings: Settings) -> dict:
     """One person's evening after the build: train if their retrain rule says so (and
-    gate), score their places, send their alert."""
+    gate), score their places, send their alert.
+
+    Its parameter (the person's settings) says whose it is; neither its name nor its
+    artifacts' keys do: Prefect keeps run names and keys in its event history and key
+    collections, which `forget` cannot reach through Prefect's API."""
     started = time.perf_counter()
     trained = train_flow(settings)
     trained_in = time.perf_counter() - started
@@ -318,14 +315,15 @@ def everyones_evening(settings: Settings) -> tuple[dict[str, dict], dict[str, st
         else:
             failed[person.person] = _why(state)
             get_run_logger().error("%s's evening failed: %s", person.person, failed[person.person])
-    lines = ["| person | outcome |", "|---|---|"]
-    lines += [f"| {name} | answered |" for name in done]
-    lines += [f"| {name} | failed: {why} |" for name, why in failed.items()]
+    # Who failed is named (whose answer is missing tonight); those answered are counted:
+    # their own runs say the rest. `forget` deletes a summary that names the person.
+    lines = ["| person | why their evening failed |", "|---|---|"]
+    lines += [f"| {name} | {why} |" for name, why in failed.items()]
     create_markdown_artifact(
         key="everyone",
         markdown=f"# The evening: {len(done)} answered, {len(failed)} failed\n\n"
-        + "\n".join(lines),
-        description="Whose evening ran, and who failed and why",
+        + ("\n".join(lines) if failed else "Everyone was answered."),
+        description="How many were answered, and who failed and why",
     )
     return done, failed
 

@@ -56,14 +56,33 @@ async def _forget(person: str) -> tuple[list[UUID], int]:
                 artifacts += len(found)
         for run in runs:
             await client.delete_flow_run(run)
+        artifacts += await _forget_mentions(client, person)
     return runs, artifacts
 
 
-def _delete_logs(database: Path, runs: list[UUID]) -> int:
+async def _forget_mentions(client, person: str) -> int:
+    """Delete the evening summaries (the daily run's ``everyone`` artifact, which belongs to
+    the default person's run) that name ``person`` among those who failed."""
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    chosen = ArtifactFilter(key=ArtifactFilterKey(any_=["everyone"]))
+    deleted, offset = 0, 0
+    while found := await client.read_artifacts(artifact_filter=chosen, limit=PAGE, offset=offset):
+        named = [a for a in found if f"| {person} |" in str(a.data)]
+        for artifact in named:
+            await client.delete_artifact(artifact.id)
+        deleted += len(named)
+        offset += len(found) - len(named)
+    return deleted
+
+
+def _delete_logs(database: Path, runs: list[UUID], person: str) -> int:
+    """Delete the logs of the person's runs, and the lines of others' runs that name them
+    (the daily run says whose evening failed)."""
     con = sqlite3.connect(database, timeout=60)
     try:
         with con:
-            deleted = 0
+            deleted = con.execute("delete from log where instr(message, ?) > 0", [person]).rowcount
             for start in range(0, len(runs), PAGE):
                 chunk = [str(run) for run in runs[start : start + PAGE]]
                 marks = ",".join("?" * len(chunk))
@@ -93,5 +112,5 @@ def forget_runs(settings: Settings, person: str) -> ForgottenRuns:
     runs, artifacts = asyncio.run(_forget(person))
     logs = -1
     if not settings.prefect_api_url and database.is_file():
-        logs = _delete_logs(database, runs)
+        logs = _delete_logs(database, runs, person)
     return ForgottenRuns(len(runs), artifacts, logs)
