@@ -88,3 +88,32 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def log_skill_run(
+    run_name: str, metrics: list[tuple[str, float, int]], figure, table: object = None
+) -> str:
+    """Log a skill benchmark's figures (name, value, step), its plot and, when given, its
+    table (JSON) to MLflow's ``airsick-skill`` experiment in AIRSICK_HOME; return its URL."""
+    import mlflow
+    from airsick_core.settings import Settings
+
+    settings = Settings()
+    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
+    experiment = client.get_experiment_by_name("airsick-skill")
+    experiment_id = (
+        experiment.experiment_id
+        if experiment
+        else client.create_experiment("airsick-skill", artifact_location=settings.artifact_location)
+    )
+    run = client.create_run(experiment_id, run_name=run_name)
+    for name, value, step in metrics:
+        client.log_metric(run.info.run_id, name, value, step=step)
+    client.log_figure(run.info.run_id, figure, f"{run_name}.png")
+    if table is not None:
+        client.log_dict(run.info.run_id, table, f"{run_name}.json")
+    client.set_terminated(run.info.run_id)
+    return (
+        f"{settings.mlflow_ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run.info.run_id}"
+    )

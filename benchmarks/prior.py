@@ -67,27 +67,14 @@ def _plot(table, people: int, days):
 
 
 def _log(table, figure) -> str:
-    import mlflow
-    from airsick_core.settings import Settings
+    from benchmarks._util import log_skill_run
 
-    settings = Settings()
-    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
-    client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
-    experiment = client.get_experiment_by_name("airsick-skill")
-    experiment_id = (
-        experiment.experiment_id
-        if experiment
-        else client.create_experiment("airsick-skill", artifact_location=settings.artifact_location)
-    )
-    run = client.create_run(experiment_id, run_name="learnt-prior-by-days")
-    for days, row in table.iterrows():
-        for name in ("literature", "learnt"):
-            client.log_metric(run.info.run_id, f"{name}.skill_captured", row[name], step=days)
-    client.log_figure(run.info.run_id, figure, "learnt-prior-by-days.png")
-    client.set_terminated(run.info.run_id)
-    return (
-        f"{settings.mlflow_ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run.info.run_id}"
-    )
+    metrics = [
+        (f"{name}.skill_captured", float(row[name]), int(days))
+        for days, row in table.iterrows()
+        for name in ("literature", "learnt")
+    ]
+    return log_skill_run("learnt-prior-by-days", metrics, figure)
 
 
 if __name__ == "__main__":

@@ -232,31 +232,14 @@ def _save(done: dict) -> None:
 
 
 def _log(rows: list[dict], figure) -> str:
-    import mlflow
-    from airsick_core.settings import Settings
+    from benchmarks._util import log_skill_run
 
-    settings = Settings()
-    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
-    client = mlflow.MlflowClient(tracking_uri=settings.tracking_uri)
-    experiment = client.get_experiment_by_name("airsick-skill")
-    experiment_id = (
-        experiment.experiment_id
-        if experiment
-        else client.create_experiment("airsick-skill", artifact_location=settings.artifact_location)
-    )
-    run = client.create_run(experiment_id, run_name="skill-by-days-logged")
-    for r in rows:
-        name = f"{r['series']}.{r['persona']}.{r['share']}"
-        for figure_name in ("skill_captured", "prior_skill_captured"):
-            client.log_metric(
-                run.info.run_id, f"{name}.{figure_name}", r[figure_name], step=r["days"]
-            )
-    client.log_figure(run.info.run_id, figure, "skill-by-days-logged.png")
-    client.log_dict(run.info.run_id, rows, "skill-matrix.json")
-    client.set_terminated(run.info.run_id)
-    return (
-        f"{settings.mlflow_ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run.info.run_id}"
-    )
+    metrics = [
+        (f"{r['series']}.{r['persona']}.{r['share']}.{name}", r[name], r["days"])
+        for r in rows
+        for name in ("skill_captured", "prior_skill_captured")
+    ]
+    return log_skill_run("skill-by-days-logged", metrics, figure, rows)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from airsick_standin.persona import PersonaDay
+from airsick_standin.persona import PersonaDay, in_spells
 from airsick_standin.simulator import named_seed, uniform
 
 PERSISTENCE = 0.9
@@ -79,14 +79,6 @@ def simulate(name: str):
             if level is not None:
                 terms.append(law.air * level)
         effect = np.sum(terms, axis=0) if terms else np.zeros(n)
-        intercept = float(np.log(law.base / (1 - law.base)))
-        out, sick_yesterday = [], False
-        for i in range(1, n):
-            logit = intercept + effect[i - 1] + PERSISTENCE * (float(sick_yesterday) - law.base)
-            probability = float(1.0 / (1.0 + np.exp(-logit)))
-            sick = bool(draws[i] < probability)
-            out.append(PersonaDay(date.fromordinal(int(ordinals[i])), probability, sick))
-            sick_yesterday = sick
-        return out
+        return in_spells(effect, law.base, first, draws, PERSISTENCE)
 
     return days

@@ -126,32 +126,38 @@ REAL_AIR_EFFECTS = {
 REAL_AIR_PERSISTENCE = 0.9
 
 
+def in_spells(
+    effect: np.ndarray, base: float, first: date, draws: np.ndarray, persistence: float
+) -> list[PersonaDay]:
+    """The days from ``first`` of a person at ``base`` whose log-odds move by yesterday's
+    ``effect`` (arrays start the day before ``first``) and by ``persistence`` after a sick
+    day: logit p(d) = logit(base) + effect(d-1) + persistence * ([sick d-1] - base)."""
+    ordinals = np.arange(first.toordinal() - 1, first.toordinal() - 1 + len(effect))
+    intercept = float(np.log(base / (1 - base)))
+    days, sick_yesterday = [], False
+    for i in range(1, len(effect)):
+        logit = intercept + effect[i - 1] + persistence * (float(sick_yesterday) - base)
+        probability = float(1.0 / (1.0 + np.exp(-logit)))
+        sick = bool(draws[i] < probability)
+        days.append(PersonaDay(date.fromordinal(int(ordinals[i])), probability, sick))
+        sick_yesterday = sick
+    return days
+
+
 def simulate_real_air(daily: dict[str, np.ndarray], first: date, seed: int) -> list[PersonaDay]:
     """Return the real-air persona's days from ``first`` on, given local-day air from the day
     before ``first`` (``daily`` arrays start one day before ``first``)."""
     n = len(next(iter(daily.values())))
     ordinals = np.arange(first.toordinal() - 1, first.toordinal() - 1 + n)
     draws = uniform(named_seed("real-air", seed, "draw"), ordinals)
-    centred = {}
-    for name in REAL_AIR_EFFECTS:
+    effect = np.zeros(n)
+    for name, size in REAL_AIR_EFFECTS.items():
         level = daily.get(name)
         if level is None or np.all(np.isnan(level)):
             continue  # the place has no such variable: it plays no part
         logged = np.log(np.clip(level, 0.1, None))
-        centred[name] = np.nan_to_num(logged - np.nanmedian(logged))
-    intercept = float(np.log(REAL_AIR_BASE_RATE / (1 - REAL_AIR_BASE_RATE)))
-    days, sick_yesterday = [], False
-    for i in range(1, n):
-        logit = (
-            intercept
-            + sum(REAL_AIR_EFFECTS[name] * values[i - 1] for name, values in centred.items())
-            + REAL_AIR_PERSISTENCE * (float(sick_yesterday) - REAL_AIR_BASE_RATE)
-        )
-        probability = float(1.0 / (1.0 + np.exp(-logit)))
-        sick = bool(draws[i] < probability)
-        days.append(PersonaDay(date.fromordinal(int(ordinals[i])), probability, sick))
-        sick_yesterday = sick
-    return days
+        effect += size * np.nan_to_num(logged - np.nanmedian(logged))
+    return in_spells(effect, REAL_AIR_BASE_RATE, first, draws, REAL_AIR_PERSISTENCE)
 
 
 def simulate(place: Place, first: date, last: date, seed: int) -> list[PersonaDay]:

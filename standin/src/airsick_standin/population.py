@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from airsick_core.places import Place
 
-from airsick_standin.persona import PersonaDay, daily_air, daily_from_hours
+from airsick_standin.persona import PersonaDay, daily_air, daily_from_hours, in_spells
 from airsick_standin.simulator import Simulator, named_seed, uniform
 
 CITIES = (
@@ -142,15 +142,7 @@ def simulate(member: Member, inputs: dict[str, np.ndarray], first: date, seed: i
     )
     ordinals = np.arange(first.toordinal() - 1, first.toordinal() - 1 + n)
     draws = uniform(named_seed("population", seed, member.name, "draw"), ordinals)
-    intercept = float(np.log(member.base / (1 - member.base)))
-    days, sick_yesterday = [], False
-    for i in range(1, n):
-        logit = intercept + effect[i - 1] + PERSISTENCE * (float(sick_yesterday) - member.base)
-        probability = float(1 / (1 + np.exp(-logit)))
-        sick = bool(draws[i] < probability)
-        days.append(PersonaDay(date.fromordinal(int(ordinals[i])), probability, sick))
-        sick_yesterday = sick
-    return days
+    return in_spells(effect, member.base, first, draws, PERSISTENCE)
 
 
 def logged(member: Member, days: list[PersonaDay], seed: int) -> list[PersonaDay]:
