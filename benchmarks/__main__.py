@@ -12,6 +12,7 @@ ALL = [
     "train",
     "skill",
     "prior",
+    "people",
     "weather",
     "serving",
     "soak",

@@ -90,8 +90,88 @@ def test_scores_through_the_typed_client(served, scoring_rows):
     assert predictions[0].reasons and "factor" in predictions[0].reasons[0]
     # Each answer says how personal it is: the demo persona's years of diary.
     assert all(p.evidence_days > 1000 for p in predictions)
-    version = requests.get(f"{url}/version", timeout=5)
-    assert version.ok and version.headers["X-Airsick-Model-Version"] == "1"
+    served_model = requests.get(f"{url}/airsick/model", timeout=5).json()
+    assert served_model["name"] == "airsick.everyone"  # one model server for everyone
+
+
+def _a_second_person(settings, name: str = "bob") -> str:
+    """Register ``name``'s champion (a version with the demo champion's files); return
+    its version."""
+    import mlflow
+    from airsick_core.names import CHAMPION, model_name
+
+    client = mlflow.MlflowClient(settings.tracking_uri, registry_uri=settings.tracking_uri)
+    own = client.get_model_version_by_alias(model_name(settings.person), CHAMPION)
+    if not client.search_registered_models(f"name = '{model_name(name)}'"):
+        client.create_registered_model(model_name(name), tags={"person": name})
+    version = client.create_model_version(model_name(name), own.source, run_id=own.run_id).version
+    client.set_registered_model_alias(model_name(name), CHAMPION, version)
+    return str(version)
+
+
+def test_one_server_answers_each_person_with_their_own_champion(served, scoring_rows):
+    settings, url = served
+    client = AirsickClient(url, attempts=1)
+    _a_second_person(settings)
+    assert _a_second_person(settings) == "2"  # bob's champion is his version 2; demo's, 1
+    rows = scoring_rows.head(3)
+    assert {p.model_version for p in client.predict(rows, person="bob")} == {"2"}
+    assert {p.model_version for p in client.predict(rows, person="demo")} == {"1"}
+    with pytest.raises(ServingError, match="404: carol has no champion yet"):
+        client.predict(rows, person="carol")
+    with pytest.raises(ServingError, match=r"400: params\.person must name a person"):
+        client.predict(rows, person="Not A Name")
+
+    # bob's promotion while demo is being answered: demo's answers never fail nor change.
+    demo_seen, failures, stop_flag = [], [], threading.Event()
+
+    def keep_scoring_demo():
+        while not stop_flag.is_set():
+            try:
+                demo_seen.append(client.predict(rows.head(1), person="demo")[0].model_version)
+            except Exception as error:  # any failure at all is what this test counts
+                failures.append(repr(error))
+
+    worker = threading.Thread(target=keep_scoring_demo)
+    worker.start()
+    try:
+        before = {p.model_version for p in client.predict(rows, person="demo")}
+        promoted = _a_second_person(settings)
+        deadline, bob = time.monotonic() + 60, ""
+        while bob != promoted and time.monotonic() < deadline:
+            bob = client.predict(rows.head(1), person="bob")[0].model_version
+            time.sleep(0.2)
+    finally:
+        stop_flag.set()
+        worker.join()
+    assert bob == promoted == "3"
+    assert not failures, failures[:3]
+    assert set(demo_seen) == before and len(demo_seen) > 10
+
+
+def test_the_router_keeps_at_most_its_cache_of_champions(served, scoring_rows, monkeypatch):
+    """Memory follows the cache, not the number of people: with room for one champion,
+    answering two people in turn keeps one loaded, and each is still answered."""
+    import mlflow
+    from airsick_training.features import INPUT_COLUMNS
+    from airsick_training.router import Everyone
+
+    settings, _ = served
+    _a_second_person(settings, "dee")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
+    monkeypatch.setenv("AIRSICK_SERVE_MODELS", "1")
+    router = Everyone()
+    router.load_context(None)
+    x = scoring_rows.head(2)[list(INPUT_COLUMNS)].to_numpy(dtype="float64", na_value=float("nan"))
+    answers = {}
+    for person in ("demo", "dee", "demo", "dee"):
+        answers.setdefault(person, []).append(
+            router.predict(None, x, {"person": person})["evidence_days"].tolist()
+        )
+        assert len(router.loaded) == 1
+    assert answers["dee"] == answers["demo"] and answers["demo"][0][0] > 1000
+    with pytest.raises(mlflow.exceptions.MlflowException, match="Name the person"):
+        router.predict(None, x, {})
 
 
 MALFORMED = [
@@ -208,20 +288,15 @@ def test_batch_scoring_through_the_server_and_in_process(served, built_demo):
     } <= set(landed.column_names)
 
 
-def test_with_no_champion_it_waits_and_says_so(tmp_path, built_demo):
+def test_with_no_champion_it_says_so_and_keeps_serving(tmp_path, built_demo, scoring_rows):
     settings = built_demo.model_copy(
         update={"home": tmp_path, "mlflow_tracking_uri": f"sqlite:///{tmp_path}/empty.sqlite"}
     )
     process, url = start_server(settings)
     try:
-        wait_for(url, status=503, timeout=60)
-        deadline = time.monotonic() + 30
-        message = ""
-        while "no champion yet" not in message and time.monotonic() < deadline:
-            message = requests.get(f"{url}/ping", timeout=5).json()["message"]
-            time.sleep(0.3)
-        assert "no champion yet; train one with `airsick train`" in message
-        assert requests.post(f"{url}/invocations", json={}, timeout=5).status_code == 503
+        wait_for(url, timeout=120)  # the model for everyone is up before anyone has trained
+        with pytest.raises(ServingError, match="404: demo has no champion yet; run `airsick"):
+            AirsickClient(url, attempts=1).predict(scoring_rows.head(1))
         assert process.poll() is None
     finally:
         stop(process)

@@ -37,6 +37,11 @@ PRIOR_MODEL = "airsick.population-prior"
 PRIOR_SUMS = "prior-sums.json"  # the version's run artifact: the population's sums
 CURRENT = "current"
 
+# The one served model for everyone (``airsick_training.router``): it routes each request
+# to the named person's champion. A version per version of airsick's code, ``CURRENT``
+# the one `airsick serve` serves.
+ROUTER_MODEL = "airsick.everyone"
+
 
 def model_name(person: str) -> str:
     """The person's registered model: their versions, their gate's decisions, their

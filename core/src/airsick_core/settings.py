@@ -183,6 +183,12 @@ class Settings(BaseSettings):
     serve_poll_seconds: float = Field(
         default=5, gt=0, description="How often the model server checks for a new champion."
     )
+    serve_models: int = Field(
+        default=256,
+        ge=1,
+        description="How many people's champions the model server keeps loaded (the least "
+        "recently asked for go first; its memory follows this, not the number of people).",
+    )
 
     prefect_api_url: str | None = Field(
         default=None,
@@ -420,7 +426,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "train_seed",
         "train_threads",
     ),
-    "Serving": ("serve_host", "serve_port", "serve_max_rows", "serve_poll_seconds"),
+    "Serving": (
+        "serve_host",
+        "serve_port",
+        "serve_max_rows",
+        "serve_poll_seconds",
+        "serve_models",
+    ),
     "Orchestration (Prefect)": ("prefect_api_url", "prefect_port", "daily_cron"),
     "The app (marimo)": ("app_port", "app_password"),
     "Messages: the evening alert and the diary reminder (Apprise)": (

@@ -229,12 +229,13 @@ def serve(
         int | None, typer.Option(min=1, max=65535, help="Port (default AIRSICK_SERVE_PORT).")
     ] = None,
 ) -> None:
-    """Serve the person's models:/airsick-PERSON@champion over HTTP, following promotions,
-    until Ctrl-C.
+    """Serve everyone's champions over HTTP from one model server, until Ctrl-C.
 
-    Runs `mlflow models serve` on the champion behind a small front with MLflow's routes
-    (/ping, /health, /version, /invocations). When @champion moves, the new version starts
-    and is healthy before the old one stops: no request fails. Answers carry the version.
+    Runs `mlflow models serve` on models:/airsick.everyone@current (a router: each request
+    names its person in "params": {"person": ...}, else AIRSICK_PERSON, and is answered by
+    models:/airsick-PERSON@champion, loaded on first use) behind a small front with MLflow's
+    routes (/ping, /health, /version, /invocations). A promotion is followed person by
+    person, with no restart: no request fails. Answers carry the person's version.
     """
     from airsick_serving.front import serve as run_front
 
@@ -242,7 +243,12 @@ def serve(
     host, port = host or settings.serve_host, settings.serve_port if port is None else port
     if not port_free(host, port):
         fail(f"Port {port} is taken by another program; pass --port or set AIRSICK_SERVE_PORT.")
-    console.print(f"model server on http://{host}:{port}  (follows @champion; Ctrl-C stops it)")
+    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    steps.ensure_router(settings)
+    console.print(
+        f"model server on http://{host}:{port} for everyone (default person "
+        f"{settings.person}; follows each @champion; Ctrl-C stops it)"
+    )
     run_front(
         settings.tracking_uri,
         settings.person,
@@ -251,6 +257,7 @@ def serve(
         settings.logs_dir,
         settings.serve_poll_seconds,
         settings.serve_max_rows,
+        settings.serve_models,
     )
 
 

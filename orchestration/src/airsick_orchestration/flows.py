@@ -1,10 +1,12 @@
 """Prefect flows: one per stage, and the daily flow that runs them in order.
 
-The daily flow is one evening for everyone: every place's air once, one build, then each
-person's own evening (``person_flow``: their retrain rule, training and gate, scoring and
-alert) as a flow run of its own, whose parameter is that person's settings: what
-``airsick forget`` finds. One person's failure is theirs: the
-others' evenings run, and the summary names who failed and why.
+The daily flow is one evening for everyone (``everyones_evening``): every place's air once,
+one build, the prior learnt once, everyone's champions and retrain rules read together, a
+training flow run for each person whose rule says so (its parameter is that person's
+settings: what ``airsick forget`` finds), everyone scored in one pass, each person's alert.
+What is shared is done once; what is a person's own (their training) is theirs alone. One
+person's failure is theirs: the others are answered, and the summary names who failed and
+why.
 
 Every flow takes the settings as its typed parameter: the CLI passes the object it built,
 and a deployment passes the values it was served with (``deployments.py``); Prefect
@@ -22,7 +24,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from airsick_core.places import Place
 from airsick_core.settings import Settings
@@ -31,6 +33,7 @@ from airsick_serving.words import reasons as reasons_in_words
 from airsick_transform.runner import BuildSummary, TransformError
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from airsick_orchestration import locks, steps
 
@@ -60,6 +63,7 @@ class DailySummary:
     skipped: list[str]  # what the build set aside or found missing, one sentence each
     alert: dict[str, str]  # what became of the evening alert: status and detail
     people: int  # everyone whose evening ran (the default person's is above)
+    answered: int  # how many of them have tomorrow's answer
     failed: dict[str, str]  # whose evening failed, and why in one sentence
     seconds: dict[str, float]  # wall time of each stage's flow, Prefect's bookkeeping included
 
@@ -142,15 +146,19 @@ def train_task(settings: Settings):
 
 
 @flow(name="train", log_prints=True)
-def train_flow(settings: Settings, force: bool = False) -> dict:
-    """Retrain when the rule says so (or when ``force``), gate the result, publish the decision."""
+def train_flow(settings: Settings, force: bool = False, reason: str | None = None) -> dict:
+    """Retrain when the rule says so (or when ``force``, or when the evening already
+    applied the rule: ``reason``), gate the result, publish the decision."""
     from airsick_training.train import retrain_decision
 
     logger = get_run_logger()
-    rule = retrain_decision(
-        settings.lakehouse, steps.stores(settings).registry, settings.person, settings.today()
-    )
-    needed, reason = rule.promote, rule.reason
+    if reason is None:
+        rule = retrain_decision(
+            settings.lakehouse, steps.stores(settings).registry, settings.person, settings.today()
+        )
+        needed, reason = rule.promote, rule.reason
+    else:
+        needed = True
     logger.info("retrain %s: %s", "needed" if needed or force else "skipped", reason)
     if not (needed or force):
         return {"trained": False, "reason": reason}
@@ -185,33 +193,41 @@ def score_task(settings: Settings):
 @flow(name="score", log_prints=True)
 def score_flow(settings: Settings) -> list[dict]:
     """Score tomorrow and the forecast days; publish tomorrow's prediction."""
-    scored = score_task(settings)
-    rows = scored.predictions
-    tomorrow = rows[rows["local_date"] == rows["local_date"].min()]
+    return _publish_tomorrow(score_task(settings).predictions)
+
+
+def _tomorrow(rows) -> list[dict]:
+    """One person's predictions for the first day they are scored for, as the summary says."""
+    rows = rows[rows["local_date"] == rows["local_date"].min()]
+    return [
+        {
+            "place": row.place,
+            "date": str(row.predicts_date.date()),
+            "probability": round(float(row.probability), 4),
+            "why": reasons_in_words(json.loads(row.reasons)),
+            "model_version": str(row.model_version),
+            "evidence_days": int(row.evidence_days),
+            "prior_people": int(row.prior_people),
+        }
+        for row in rows.itertuples()
+    ]
+
+
+def _publish_tomorrow(rows) -> list[dict]:
+    """Publish one person's tomorrow as the ``tomorrow`` artifact; return it."""
+    tomorrow = _tomorrow(rows)
     lines = ["| place | day | chance | why | model | how personal |", "|---|---|---|---|---|---|"]
-    out = []
-    for row in tomorrow.itertuples():
-        why = reasons_in_words(json.loads(row.reasons))
+    for row in tomorrow:
         lines.append(
-            f"| {row.place} | {row.predicts_date:%a %d %b} | "
-            f"{chance(row.probability)} ({row.probability:.0%}) | {why} | "
-            f"v{row.model_version} | {personal(int(row.evidence_days), int(row.prior_people))} |"
-        )
-        out.append(
-            {
-                "place": row.place,
-                "date": str(row.predicts_date.date()),
-                "probability": round(float(row.probability), 4),
-                "why": why,
-                "model_version": str(row.model_version),
-                "evidence_days": int(row.evidence_days),
-                "prior_people": int(row.prior_people),
-            }
+            f"| {row['place']} | {date.fromisoformat(row['date']):%a %d %b} | "
+            f"{chance(row['probability'])} ({row['probability']:.0%}) | {row['why']} | "
+            f"v{row['model_version']} | "
+            f"{personal(row['evidence_days'], row['prior_people'])} |"
         )
     create_markdown_artifact(
         key="tomorrow", markdown="\n".join(lines), description="Tomorrow's risk of being sick"
     )
-    return out
+    return tomorrow
 
 
 def freshness(settings: Settings) -> list[str]:
@@ -230,19 +246,6 @@ def freshness(settings: Settings) -> list[str]:
     elif settings.today() - recorded > timedelta(days=STALE_DIARY_DAYS):
         stale.append(f"diary last kept for {recorded}; log today with `airsick diary log`")
     return stale
-
-
-@task(retries=0, task_run_name="evening alert")
-def alert_task(settings: Settings, tomorrow: list[dict]) -> dict:
-    """Send the evening alert if due; a failure is logged, never raised."""
-    from airsick_serving import notify
-
-    delivery = notify.guarded("evening alert", lambda: steps.alert(settings, tomorrow))
-    logger = get_run_logger()
-    (logger.warning if delivery.status == "failed" else logger.info)(
-        "evening alert %s: %s", delivery.status, delivery.detail
-    )
-    return {"status": delivery.status, "detail": delivery.detail}
 
 
 @flow(name="reminder", log_prints=True)
@@ -279,53 +282,118 @@ def prior_task(settings: Settings) -> dict:
     return {"people": learnt.people, "version": learnt.version}
 
 
-@flow(name="evening", log_prints=True)
-def person_flow(settings: Settings) -> dict:
-    """One person's evening after the build: train if their retrain rule says so (and
-    gate), score their places, send their alert.
+@task(retries=0, task_run_name="everyone's champions", cache_policy=NO_CACHE)
+def champions_task(settings: Settings, people: list[str]) -> tuple[dict, dict[str, str]]:
+    """Load each person's champion once for the evening (``steps.champions``)."""
+    return steps.champions(settings, people)
 
-    Its parameter (the person's settings) says whose it is; neither its name nor its
-    artifacts' keys do: Prefect keeps run names and keys in its event history and key
-    collections, which `forget` cannot reach through Prefect's API."""
+
+@task(retries=0, task_run_name="everyone's retrain rules", cache_policy=NO_CACHE)
+def decisions_task(settings: Settings, people: list[str], loaded: dict) -> dict:
+    return steps.retrain_decisions(settings, people, loaded)
+
+
+@task(**IO_RETRIES, task_run_name="score everyone", cache_policy=NO_CACHE)
+def score_everyone_task(settings: Settings, loaded: dict):
+    return steps.score_everyone(settings, loaded)
+
+
+@task(retries=0, task_run_name="everyone's alerts", cache_policy=NO_CACHE)
+def alerts_task(people: list[Settings], tomorrow: dict[str, list[dict]]) -> dict[str, dict]:
+    """Each answered person's evening alert, if due; a failure is logged, never raised."""
+    from airsick_serving import notify
+
+    sent = {}
+    for person in people:
+        if person.person in tomorrow:
+            delivery = notify.guarded(
+                "evening alert", lambda p=person: steps.alert(p, tomorrow[p.person])
+            )
+            if delivery.status == "failed":
+                get_run_logger().warning("an evening alert failed: %s", delivery.detail)
+            sent[person.person] = {"status": delivery.status, "detail": delivery.detail}
+    return sent
+
+
+@dataclass
+class Evening:
+    """Everyone's evening after the build: whose answers, trainings and alerts, who failed."""
+
+    tomorrow: dict[str, list[dict]]  # person → tomorrow's predictions
+    trained: dict[str, dict]  # person → what their training (or their rule) said
+    alerts: dict[str, dict]
+    failed: dict[str, str]  # person → why their evening failed, one sentence
+    seconds: dict[str, float]
+
+
+def everyones_evening(settings: Settings) -> Evening:
+    """Everyone's evening in shared steps: their champions loaded and their retrain rules
+    read once; a training flow run for each person whose rule says so (their gate, their
+    champion); everyone scored in one pass into one file; each person's alert.
+
+    A person's failure (training, scoring) is theirs: the others are answered, and they
+    are named with why. Whoever failed to train is still answered by their champion."""
+    people = steps.everyone(settings)
+    names = [person.person for person in people]
+    seconds: dict[str, float] = {}
     started = time.perf_counter()
-    trained = train_flow(settings)
-    trained_in = time.perf_counter() - started
-    tomorrow = score_flow(settings)
-    alert = alert_task(settings, tomorrow)
-    return {
-        "trained": trained,
-        "tomorrow": tomorrow,
-        "alert": alert,
-        "seconds": {
-            "train": round(trained_in, 2),
-            "score": round(time.perf_counter() - started - trained_in, 2),
-        },
-    }
+    loaded, failed = champions_task(settings, names)
+    decisions = decisions_task(settings, names, loaded)
+    seconds["decide"] = round(time.perf_counter() - started, 2)
 
-
-def everyones_evening(settings: Settings) -> tuple[dict[str, dict], dict[str, str]]:
-    """Each person's evening in turn; return the evenings that ended and, for the others,
-    why each failed (one sentence)."""
-    done: dict[str, dict] = {}
-    failed: dict[str, str] = {}
-    for person in steps.everyone(settings):
-        state = person_flow(person, return_state=True)
+    started = time.perf_counter()
+    trained = {name: {"trained": False, "reason": decisions[name].reason} for name in names}
+    retrained = []
+    for person in people:
+        if person.person in failed or not decisions[person.person].promote:
+            continue
+        state = train_flow(person, reason=decisions[person.person].reason, return_state=True)
         if state.is_completed():
-            done[person.person] = state.result()
+            trained[person.person] = state.result()
+            retrained.append(person.person)
         else:
-            failed[person.person] = _why(state)
-            get_run_logger().error("%s's evening failed: %s", person.person, failed[person.person])
+            failed[person.person] = f"their training failed: {_why(state)}"
+    if retrained:  # the trained: their champion may be new
+        loaded |= champions_task(settings, retrained)[0]
+    seconds["train"] = round(time.perf_counter() - started, 2)
+
+    started = time.perf_counter()
+    scored = score_everyone_task(settings, {p: m for p, m in loaded.items() if p in names})
+    tomorrow = {}
+    if not scored.predictions.empty:
+        for name, rows in scored.predictions.groupby("person", sort=False):
+            tomorrow[name] = _tomorrow(rows)
+        if settings.person in tomorrow:
+            _publish_tomorrow(scored.predictions[scored.predictions["person"] == settings.person])
+    for name, why in scored.failed.items():
+        failed[name] = why
+    for name in names:
+        if name not in tomorrow and name not in failed:
+            failed[name] = "they have no champion yet"
+    seconds["score"] = round(time.perf_counter() - started, 2)
+
+    started = time.perf_counter()
+    alerts = alerts_task(people, tomorrow)
+    seconds["alerts"] = round(time.perf_counter() - started, 2)
+    for name, why in failed.items():
+        answered = " (answered by their champion)" if name in tomorrow else ""
+        failed[name] = why + answered
+        get_run_logger().error("an evening failed: %s", failed[name])
+    _publish_everyone(tomorrow, failed)
+    return Evening(tomorrow, trained, alerts, failed, seconds)
+
+
+def _publish_everyone(tomorrow: dict, failed: dict[str, str]) -> None:
     # Who failed is named (whose answer is missing tonight); those answered are counted:
     # their own runs say the rest. `forget` deletes a summary that names the person.
     lines = ["| person | why their evening failed |", "|---|---|"]
     lines += [f"| {name} | {why} |" for name, why in failed.items()]
     create_markdown_artifact(
         key="everyone",
-        markdown=f"# The evening: {len(done)} answered, {len(failed)} failed\n\n"
+        markdown=f"# The evening: {len(tomorrow)} answered, {len(failed)} failed\n\n"
         + ("\n".join(lines) if failed else "Everyone was answered."),
         description="How many were answered, and who failed and why",
     )
-    return done, failed
 
 
 def _why(state) -> str:
@@ -359,24 +427,18 @@ def _daily(settings: Settings) -> dict:
     stale = freshness(settings)
     built = timed("transform", lambda: transform_flow(settings))
     timed("prior", lambda: prior_task(settings))
-    done, failed = timed("evenings", lambda: everyones_evening(settings))
-    if not done:
+    evening = timed("evenings", lambda: everyones_evening(settings))
+    if not evening.tomorrow:
         raise RuntimeError(
-            "; ".join(f"{name}'s evening failed: {why}" for name, why in failed.items())
+            "; ".join(f"{name}'s evening failed: {why}" for name, why in evening.failed.items())
         )
-    own = done.get(settings.person)
-    if own is None:  # the default person failed; the others were served
-        own = {
-            "trained": {
-                "trained": False,
-                "reason": f"the evening failed: {failed[settings.person]}",
-            },
-            "tomorrow": [],
-            "alert": {},
-            "seconds": {"train": 0.0, "score": 0.0},
-        }
-    trained, tomorrow, alert = own["trained"], own["tomorrow"], own["alert"]
-    seconds |= own["seconds"]
+    trained = evening.trained.get(settings.person, {"trained": False, "reason": ""})
+    if settings.person in evening.failed:
+        why = evening.failed[settings.person]
+        trained = {"trained": False, "reason": f"the evening failed: {why}"}
+    tomorrow = evening.tomorrow.get(settings.person, [])
+    alert = evening.alerts.get(settings.person, {})
+    seconds |= evening.seconds
     summary = DailySummary(
         places=ingested["places"],
         rows_ingested=ingested["rows"],
@@ -391,8 +453,9 @@ def _daily(settings: Settings) -> dict:
         stale=stale,
         skipped=built.get("notes", []),
         alert=alert,
-        people=len(done) + len(failed),
-        failed=failed,
+        people=len(evening.trained),
+        answered=len(evening.tomorrow),
+        failed=evening.failed,
         seconds=seconds,
     )
     for problem in stale:

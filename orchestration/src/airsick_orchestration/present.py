@@ -243,8 +243,8 @@ def daily(summary: dict) -> None:
     people, failed = summary.get("people", 1), summary.get("failed", {})
     if people > 1:
         console.print(
-            f"Everyone: {people - len(failed)} of {people} people answered "
-            f"({seconds.get('evenings', 0):.1f} s for all their evenings)."
+            f"Everyone: {summary.get('answered', people - len(failed))} of {people} people "
+            f"answered ({seconds.get('evenings', 0):.1f} s for all their evenings)."
         )
     for name, why in failed.items():
         err.print(f"[red]{name}'s evening failed:[/] {why}")

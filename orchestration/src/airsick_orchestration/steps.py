@@ -32,7 +32,8 @@ if TYPE_CHECKING:  # the heavy components are imported by the steps that use the
     from airsick_ingestion.open_meteo.source import FetchPlan, IngestResult
     from airsick_ingestion.open_meteo.weather import WeatherResult
     from airsick_serving import notify
-    from airsick_serving.batch import Scored
+    from airsick_serving.batch import Scored, ScoredEveryone
+    from airsick_training.promote import Decision
     from airsick_training.train import TrainReport
 
 log = logging.getLogger(__name__)
@@ -311,7 +312,7 @@ def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainR
     # OpenMP (gradient boosting) and BLAS threads spin when another process wants the same
     # cores, and then take tens of times longer: training uses its share and no more.
     with threadpool_limits(limits=settings.train_threads):
-        return training.train(
+        report = training.train(
             settings.lakehouse,
             stores(settings).registry,
             person=settings.person,
@@ -322,6 +323,54 @@ def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainR
             progress=progress,
             home=settings.place_list[0].name,
         )
+    ensure_router(settings)
+    return report
+
+
+def ensure_router(settings: Settings) -> str:
+    """Register the served model for everyone for this version of airsick, if not yet
+    (``airsick_training.router``); return its version."""
+    from airsick_training.track import ensure_router as register
+
+    registry = stores(settings).registry
+    return register(registry.client, settings.tracking_uri, settings.artifact_location)
+
+
+def champions(settings: Settings, people: list[str]) -> tuple[dict, dict[str, str]]:
+    """Each person's champion, loaded once for the evening: person → (``ModelRef``, pyfunc);
+    and whose champion could not be loaded, with why (theirs alone)."""
+    registry = stores(settings).registry
+    (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    loaded, failed = {}, {}
+    for person, ref in registry.champions().items():
+        if person not in people:
+            continue
+        try:
+            loaded[person] = (ref, registry.load(ref))
+        except Exception as error:
+            failed[person] = f"their champion {ref.uri} cannot be loaded ({error})"
+    return loaded, failed
+
+
+def retrain_decisions(settings: Settings, people: list[str], loaded: dict) -> dict[str, Decision]:
+    """Each person's retrain rule (``airsick_training.promote.retrain``), read together."""
+    from airsick_training.train import retrain_decisions
+
+    return retrain_decisions(
+        settings.lakehouse,
+        stores(settings).registry,
+        people,
+        settings.today(),
+        {person: ref for person, (ref, _) in loaded.items()},
+        {p: list(model.metadata.metadata["input_columns"]) for p, (_, model) in loaded.items()},
+    )
+
+
+def score_everyone(settings: Settings, loaded: dict) -> ScoredEveryone:
+    """Score everyone who has a champion, in process, into one predictions file."""
+    from airsick_serving import batch
+
+    return batch.score_everyone(stores(settings), loaded)
 
 
 def predict(settings: Settings, progress: Callable[[str], None] | None = None) -> Scored:

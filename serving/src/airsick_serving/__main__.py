@@ -16,13 +16,14 @@ from airsick_serving.front import serve
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m airsick_serving",
-        description="Serve a person's models:/airsick-PERSON@champion over HTTP, following "
-        "promotions.",
+        description="Serve everyone's champions over HTTP (models:/airsick.everyone@current, "
+        "routing each request to models:/airsick-PERSON@champion), following promotions.",
     )
     parser.add_argument(
         "--person",
         default=os.environ.get("AIRSICK_PERSON", "demo"),
-        help="Whose champion to serve (default: $AIRSICK_PERSON, else demo).",
+        help="Whose champion answers a request that names nobody (default: $AIRSICK_PERSON, "
+        "else demo).",
     )
     parser.add_argument(
         "--tracking-uri",
@@ -43,6 +44,12 @@ def main() -> None:
         default=int(os.environ.get("AIRSICK_SERVE_MAX_ROWS", "20000")),
         help="Most rows one request may score; larger ones get 413 (default 20,000).",
     )
+    parser.add_argument(
+        "--models",
+        type=int,
+        default=int(os.environ.get("AIRSICK_SERVE_MODELS", "256")),
+        help="How many people's champions to keep loaded (default 256).",
+    )
     args = parser.parse_args()
     if not args.tracking_uri:
         parser.error("give --tracking-uri or set MLFLOW_TRACKING_URI to the registry's URI")
@@ -54,6 +61,7 @@ def main() -> None:
         args.logs,
         args.poll_seconds,
         args.max_rows,
+        args.models,
     )
 
 

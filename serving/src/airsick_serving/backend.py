@@ -33,6 +33,7 @@ class Backend:
     # Two uvicorn workers: one model server uses both cores while the front waits on it
     # (at 8 clients: 775 req/s against 479 with one; benchmarks/serving.py).
     workers: int = 2
+    environment: dict[str, str] = field(default_factory=dict)  # more for the model's process
     process: subprocess.Popen | None = field(default=None, repr=False)
     in_flight: int = 0
 
@@ -48,6 +49,7 @@ class Backend:
             "MLFLOW_REGISTRY_URI": self.tracking_uri,
             # mlflow launches `uvicorn` by name: this interpreter's scripts come first.
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            **self.environment,
         }
         args = [
             sys.executable,

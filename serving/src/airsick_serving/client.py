@@ -65,8 +65,9 @@ class AirsickClient:
             self._inputs = self.model()["inputs"]
         return self._inputs
 
-    def predict(self, rows: pd.DataFrame) -> list[Prediction]:
-        """Score each row (feature-mart columns; extra columns are left out)."""
+    def predict(self, rows: pd.DataFrame, person: str | None = None) -> list[Prediction]:
+        """Score each row (feature-mart columns; extra columns are left out) with
+        ``person``'s champion (the server's default person when None)."""
         columns = self.inputs()
         missing = [c for c in columns if c not in rows]
         if missing:
@@ -80,7 +81,9 @@ class AirsickClient:
         data = [
             [None if math.isnan(v) else v for v in row] for row in numbers.itertuples(index=False)
         ]
-        body = {"dataframe_split": {"columns": columns, "data": data}}
+        body: dict = {"dataframe_split": {"columns": columns, "data": data}}
+        if person:
+            body["params"] = {"person": person}
         answer = self._request("POST", "/invocations", json=body)
         version = answer.headers.get(VERSION_HEADER, str(answer.json().get("model_version", "")))
         return [

@@ -1,10 +1,17 @@
-"""The HTTP server users call: MLflow's routes, in front of the champion's model server.
+"""The HTTP server users call: MLflow's routes, in front of one model server for everyone.
 
-It follows promotions by itself. Every few seconds it asks the registry who holds
-``@champion``; when that moves, it starts `mlflow models serve` for the new version, waits
-until it answers ``/ping``, sends new requests there, lets requests in flight on the old
-one finish, and only then stops it. No request fails during the switch. Every answer says
-which version produced it (header ``X-Airsick-Model-Version`` and ``model_version``).
+The model served is the router (``airsick_training.router``, ``models:/airsick.everyone@
+current``): each request names its person (``"params": {"person": "ana"}``; without it,
+the server's default person, AIRSICK_PERSON) and is answered by that person's champion,
+which the router loads on first use and follows on promotion by itself. One person's
+promotion touches nothing of the others'.
+
+The front follows the router's own versions (a new one comes with a new airsick): every
+few seconds it asks the registry which holds ``@current``; when that moves, it starts
+`mlflow models serve` for the new version, waits until it answers ``/ping``, sends new
+requests there, lets requests in flight on the old one finish, and only then stops it. No
+request fails during the switch. Every answer says which of the person's versions
+produced it (header ``X-Airsick-Model-Version`` and ``model_version``).
 """
 
 from __future__ import annotations
@@ -47,13 +54,14 @@ class Front:
     registry: Registry = field(init=False)
     switches: int = 0
     max_rows: int = MAX_ROWS
+    models: int = 256  # how many people's champions the router keeps loaded
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.tracking_uri)
 
     @property
     def name(self) -> str:
-        return names.model_name(self.person)
+        return names.ROUTER_MODEL
 
     async def follow(self) -> None:
         """Poll the registry forever; switch to a new champion when the alias moves."""
@@ -65,9 +73,11 @@ class Front:
             await asyncio.sleep(self.poll_seconds)
 
     async def check_once(self) -> None:
-        ref = await asyncio.to_thread(self.registry.champion, self.person)
+        ref = await asyncio.to_thread(self.registry.router)
         if ref is None:
-            self.waiting_reason = "no champion yet; train one with `airsick train`"
+            self.waiting_reason = (
+                "the model for everyone is not registered yet; `airsick train` registers it"
+            )
             return
         if self.current is not None and self.current.version == ref.version:
             return
@@ -81,6 +91,10 @@ class Front:
             free_port(),
             self.tracking_uri,
             self.log_dir / f"model-server-v{ref.version}.log",
+            environment={
+                "AIRSICK_SERVE_MODELS": str(self.models),
+                "AIRSICK_SERVE_POLL_SECONDS": str(self.poll_seconds),
+            },
         )
         try:
             await asyncio.to_thread(lambda: backend.start().wait_healthy())
@@ -117,6 +131,15 @@ def _error(status: int, message: str) -> JSONResponse:
         {"error_code": "BAD_REQUEST" if status < 500 else "UNAVAILABLE", "message": message},
         status_code=status,
     )
+
+
+def _their_words(content: bytes) -> str:
+    """The model's own sentence from MLflow's error (which quotes the whole input first)."""
+    try:
+        message = str(orjson.loads(content).get("message", ""))
+    except (orjson.JSONDecodeError, AttributeError):
+        message = content[:300].decode(errors="replace")
+    return message.rpartition("Error: ")[2].strip() or "The model refused the request."
 
 
 def build_app(front: Front) -> Starlette:
@@ -180,7 +203,7 @@ def build_app(front: Front) -> Starlette:
                 f"(up to {front.max_rows:,} rows, AIRSICK_SERVE_MAX_ROWS).",
             )
         try:
-            body = parse(await request.body(), front.columns, front.max_rows)
+            body = parse(await request.body(), front.columns, front.max_rows, front.person)
         except Invalid as invalid:
             return _error(invalid.status, invalid.message)
         except Exception as error:  # whatever else a body can do, it is the client's to fix
@@ -203,13 +226,15 @@ def build_app(front: Front) -> Starlette:
         if status >= 500:
             return _error(502, f"The model server failed: {content[:300].decode(errors='replace')}")
         if status >= 400:
-            return Response(content, status_code=status, media_type="application/json")
+            return _error(status, _their_words(content))
         result = orjson.loads(content)
-        result["model_version"] = backend.version
+        # The person's champion's version (the router's own is in /airsick/model).
+        answered = {str(p.get("model_version", "")) for p in result.get("predictions", [])}
+        result["model_version"] = answered.pop() if len(answered) == 1 else ""
         return Response(
             orjson.dumps(result),
             media_type="application/json",
-            headers={VERSION_HEADER: backend.version},
+            headers={VERSION_HEADER: result["model_version"]},
         )
 
     @contextlib.asynccontextmanager
@@ -242,11 +267,19 @@ def serve(
     log_dir: Path,
     poll_seconds: float = 5.0,
     max_rows: int = MAX_ROWS,
+    models: int = 256,
 ) -> None:
     """Run the front until interrupted (``airsick serve``)."""
     import uvicorn
 
     app = build_app(
-        Front(tracking_uri, log_dir, person, poll_seconds=poll_seconds, max_rows=max_rows)
+        Front(
+            tracking_uri,
+            log_dir,
+            person,
+            poll_seconds=poll_seconds,
+            max_rows=max_rows,
+            models=models,
+        )
     )
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
 MAX_ROWS = 20_000  # the default of AIRSICK_SERVE_MAX_ROWS
+PERSON = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")  # as airsick_stores.people names them
 # A row as dataframe_records, with every column name spelled out, takes about 3 KB.
 BYTES_PER_ROW = 4096
 
@@ -44,8 +46,10 @@ def _number(value: object, column: str, row: int) -> float:
     return number
 
 
-def parse(body: bytes, columns: list[str], max_rows: int = MAX_ROWS) -> dict:
-    """Return the normalized ``dataframe_split`` for ``body``, or raise Invalid.
+def parse(body: bytes, columns: list[str], max_rows: int = MAX_ROWS, person: str = "") -> dict:
+    """Return the normalized request for ``body`` (the rows as one ``inputs`` matrix, and
+    whose they are as ``params``: the request's ``person``, else ``person``), or raise
+    Invalid.
 
     Long because it is the checks in the order a request meets them (size, JSON, shape,
     columns, rows, values), each with the one sentence its 4xx says.
@@ -73,6 +77,14 @@ def parse(body: bytes, columns: list[str], max_rows: int = MAX_ROWS) -> dict:
         raise Invalid(
             400, "The request must be a JSON object with dataframe_split or dataframe_records."
         )
+    params = payload.get("params") or {}
+    if not isinstance(params, dict):
+        raise Invalid(400, 'params must be an object, for example {"person": "ana"}.')
+    person = params.get("person", person)
+    if (person or "person" in params) and (
+        not isinstance(person, str) or not PERSON.fullmatch(person)
+    ):
+        raise Invalid(400, "params.person must name a person (lower-case letters, digits, - or _).")
     if "dataframe_split" in payload:
         split = payload["dataframe_split"]
         if (
@@ -121,4 +133,5 @@ def parse(body: bytes, columns: list[str], max_rows: int = MAX_ROWS) -> dict:
             f"Unknown column{'s' if len(extra) > 1 else ''}: {shown}; "
             "send the model's inputs only (GET /airsick/model lists them).",
         )
-    return {"inputs": [[_number(r.get(c), c, i) for c in columns] for i, r in enumerate(records)]}
+    rows = [[_number(r.get(c), c, i) for c in columns] for i, r in enumerate(records)]
+    return {"inputs": rows, **({"params": {"person": person}} if person else {})}

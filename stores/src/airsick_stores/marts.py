@@ -38,6 +38,14 @@ class Marts:
         """The features of the days to score (today and the forecast days), per place."""
         return self._of(names.SCORING, person)
 
+    def everyones_scoring_rows(self) -> pd.DataFrame:
+        """:meth:`scoring_rows` of everyone at once."""
+        return query(
+            self.lakehouse,
+            f"select * from lake.{names.SCORING} order by person, place, local_date",
+            [],
+        )
+
     def features(self, person: str) -> pd.DataFrame:
         """The person's daily feature table (the training mart), labelled or not."""
         return self._of(names.FEATURES, person)

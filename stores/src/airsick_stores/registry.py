@@ -39,6 +39,7 @@ class ModelRef:
     run_id: str
     recipe: dict = field(default_factory=dict, compare=False)  # the candidate's spec
     evidence_days: int = field(default=0, compare=False)  # labelled days it learnt from
+    source: str = field(default="", compare=False)  # its logged model, models:/<id>
 
     @property
     def uri(self) -> str:
@@ -81,6 +82,17 @@ def _reading(what: str):
     return wrap
 
 
+def _every(search, filter_string: str) -> list:
+    """Every page of one of MLflow's searches."""
+    pages, token = [], None
+    while True:
+        page = search(filter_string=filter_string, max_results=1000, page_token=token)
+        pages.extend(page)
+        token = page.token
+        if not token:
+            return pages
+
+
 class Registry:
     """One MLflow store (tracking and registry), and the experiment training logs to."""
 
@@ -110,6 +122,65 @@ class Registry:
             raise
         return self._ref(name, version)
 
+    def router(self) -> ModelRef | None:
+        """The served model for everyone (``airsick.everyone@current``), or None before
+        the first training registers it."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            version = self.client.get_model_version_by_alias(names.ROUTER_MODEL, names.CURRENT)
+        except MlflowException as error:
+            if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+        return self._ref(names.ROUTER_MODEL, version)
+
+    def champions(self) -> dict[str, ModelRef]:
+        """Every person's champion, by person, in a few queries whatever their number.
+
+        The evening reads these once instead of asking the registry person by person: with
+        1,000 people, a thousand alias lookups cost more than the scoring."""
+        prefix = quoted(names.model_name("") + "%")
+        wanted = {
+            model.name: (model.tags.get("person", ""), str(model.aliases[names.CHAMPION]))
+            for model in _every(self.client.search_registered_models, f"name LIKE {prefix}")
+            if names.CHAMPION in model.aliases
+        }
+        found = {}
+        for version in _every(self.client.search_model_versions, f"name LIKE {prefix}"):
+            person, champion = wanted.get(version.name, ("", ""))
+            if person and str(version.version) == champion:
+                found[person] = self._ref(version.name, version)
+        return found
+
+    def trained_to_each(self, refs: list[ModelRef]) -> dict[str, str]:
+        """The last day each version learnt from, by run id (``trained_to``, in batches)."""
+        found = self.client.get_experiment_by_name(self.experiment)
+        days: dict[str, str] = {}
+        ids = sorted({ref.run_id for ref in refs})
+        for start in range(0, len(ids), 100) if found else ():
+            batch = ", ".join(quoted(run_id) for run_id in ids[start : start + 100])
+            for run in self.client.search_runs(
+                [found.experiment_id], f"attributes.run_id IN ({batch})", max_results=100
+            ):
+                days[run.info.run_id] = run.data.params.get("date_to", "none")
+        return days
+
+    def load(self, ref: ModelRef):
+        """A version as an MLflow pyfunc, read in place when the store is a local folder
+        (no copy), else downloaded to a temporary folder first."""
+        import mlflow.pyfunc
+
+        source = ref.source or self.client.get_model_version(ref.name, ref.version).source
+        location = self.client.get_logged_model(source.removeprefix("models:/")).artifact_location
+        if location.startswith("file://"):
+            local = location.removeprefix("file://")
+            return mlflow.pyfunc.load_model(local, suppress_warnings=True)
+        with tempfile.TemporaryDirectory() as folder:
+            return mlflow.pyfunc.load_model(
+                str(self.download(ref, Path(folder))), suppress_warnings=True
+            )
+
     def version(self, person: str, version: str) -> ModelRef:
         name = names.model_name(person)
         return self._ref(name, self.client.get_model_version(name, version))
@@ -119,7 +190,7 @@ class Registry:
         tags = version.tags
         recipe = json.loads(tags["recipe"]) if "recipe" in tags else {}
         days = int(tags.get("evidence_days", 0))
-        return ModelRef(name, str(version.version), version.run_id, recipe, days)
+        return ModelRef(name, str(version.version), version.run_id, recipe, days, version.source)
 
     def download(self, ref: ModelRef, into: Path, path: str = "") -> Path:
         """Fetch a version's model folder (or the file ``path`` in it) into ``into``."""

@@ -62,17 +62,36 @@ def _season(days: np.ndarray, today: date) -> np.ndarray:
 
 def measure(lakehouse: Lakehouse, person: str, trained_until: date, today: date) -> Drift:
     """Compare the days after ``trained_until`` with the champion's days of the same season."""
+    return measure_each(lakehouse, {person: trained_until}, today)[person]
+
+
+def measure_each(lakehouse: Lakehouse, trained_until: dict[str, date], today: date) -> dict:
+    """:func:`measure` for each person of ``trained_until`` (one query for them all)."""
+    import pandas as pd
+
     with connect(lakehouse) as con:
+        con.register("wanted", pd.DataFrame({"person": list(trained_until)}))
         rows = con.execute(
-            f"select local_date, pm2_5_mean, sick_next_day is not null from lake.{names.FEATURES} "
-            "where person = ? and local_date <= ? order by local_date",
-            [person, today],
-        ).fetchall()
-    if not rows:
-        return Drift(0, 0, None)
-    days = np.array([row[0] for row in rows])
-    pm2_5 = np.array([np.nan if row[1] is None else row[1] for row in rows], dtype=float)
-    labelled = np.array([row[2] for row in rows])
+            "select person, local_date, pm2_5_mean, sick_next_day is not null as labelled "
+            f"from lake.{names.FEATURES} semi join wanted using (person) "
+            "where local_date <= ? order by person, local_date",
+            [today],
+        ).df()
+    found = {person: Drift(0, 0, None) for person in trained_until}
+    for person, days in rows.groupby("person", sort=False):
+        found[person] = _measure(
+            days["local_date"].dt.date.to_numpy(),
+            days["pm2_5_mean"].to_numpy(dtype=float, na_value=np.nan),
+            days["labelled"].to_numpy(dtype=bool),
+            trained_until[person],
+            today,
+        )
+    return found
+
+
+def _measure(
+    days: np.ndarray, pm2_5: np.ndarray, labelled: np.ndarray, trained_until: date, today: date
+) -> Drift:
     new = days > trained_until
     recent = new & (days > today - timedelta(days=RECENT_DAYS))
     past = ~new & _season(days, today)

@@ -341,3 +341,67 @@ def register_learnt_prior(client: MlflowClient, model_uri: str, run_id: str, peo
     ).version
     client.set_registered_model_alias(PRIOR_MODEL, CURRENT, version)
     return str(version)
+
+
+def ensure_router(
+    client: MlflowClient, tracking_uri: str, artifact_location: str | None = None
+) -> str:
+    """Register the routing model (``airsick_training.router``) once for this version of
+    the code, make it ``@current`` and return its version."""
+    import hashlib
+
+    from airsick_core import names as names_module
+    from airsick_core.names import CURRENT, ROUTER_MODEL
+    from mlflow.types import ParamSchema, ParamSpec
+
+    from airsick_training.router import Everyone
+
+    package = Path(__file__).parent
+    sources = [*sorted(package.glob("*.py")), Path(names_module.__file__)]
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:16]
+    same = client.search_model_versions(
+        f"name = {quoted(ROUTER_MODEL)} and tags.code = {quoted(code)}"
+    )
+    if same:
+        version = str(same[0].version)
+    else:
+        experiment_id = use(tracking_uri, "airsick-serving", artifact_location)
+        example = np.zeros((1, len(INPUT_COLUMNS)))
+        signature = ModelSignature(
+            inputs=input_schema(),
+            outputs=infer_signature(
+                example, pd.DataFrame({"probability": [0.5], "reasons": ["[]"]})
+            ).outputs,
+            params=ParamSchema([ParamSpec("person", "string", "")]),
+        )
+        with mlflow.start_run(experiment_id=experiment_id, run_name=f"router-{code}") as run:
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=Everyone(),
+                signature=signature,
+                metadata={"input_columns": list(INPUT_COLUMNS)},
+                code_paths=[str(package), str(Path(names_module.__file__).parent)],
+                pip_requirements=[
+                    f"mlflow=={mlflow.__version__}",
+                    f"numpy=={np.__version__}",
+                    f"pandas=={pd.__version__}",
+                    f"scikit-learn=={sklearn.__version__}",
+                ],
+            )
+        if not client.search_registered_models(filter_string=f"name = {quoted(ROUTER_MODEL)}"):
+            client.create_registered_model(
+                ROUTER_MODEL,
+                description="The one served model for everyone: each request is answered by "
+                "the champion of the person it names (airsick_training.router).",
+            )
+        version = str(
+            client.create_model_version(
+                ROUTER_MODEL,
+                source=info.model_uri,
+                run_id=run.info.run_id,
+                model_id=info.model_uri.removeprefix("models:/"),
+                tags={"code": code},
+            ).version
+        )
+    client.set_registered_model_alias(ROUTER_MODEL, CURRENT, version)
+    return version

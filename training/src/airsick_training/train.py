@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 from airsick_lakehouse import Lakehouse
 from airsick_stores import Registry
+from airsick_stores.registry import ModelRef
 
 from airsick_training import learnt_prior, plots, track, triggers
 from airsick_training.data import Dataset, load_dataset, load_oracle
-from airsick_training.drift import measure as measure_drift
+from airsick_training.drift import measure_each
 from airsick_training.evaluate import (
     METRICS,
     backtest,
@@ -347,18 +348,38 @@ def retrain_decision(
     """Whether to train this evening (``promote.retrain``, the rule), from the registry's
     champion and what the lakehouse has seen since its data ended."""
     champion = registry.champion(person)
-    if champion is None:
-        return retrain(has_champion=False, same_inputs=True, champion_days=0, drift=None)
-    same_inputs = registry.input_columns(champion) == list(INPUT_COLUMNS)
-    learnt_to = registry.trained_to(champion)
-    since = date.min if learnt_to == "none" else date.fromisoformat(learnt_to)
-    drift = measure_drift(lakehouse, person, since, today) if same_inputs else None
-    return retrain(
-        has_champion=True,
-        same_inputs=same_inputs,
-        champion_days=champion.evidence_days,
-        drift=drift,
-    )
+    champions = {} if champion is None else {person: champion}
+    columns = {} if champion is None else {person: registry.input_columns(champion)}
+    return retrain_decisions(lakehouse, registry, [person], today, champions, columns)[person]
+
+
+def retrain_decisions(
+    lakehouse: Lakehouse,
+    registry: Registry,
+    people: list[str],
+    today: date,
+    champions: dict[str, ModelRef],
+    columns: dict[str, list[str]],
+) -> dict[str, Decision]:
+    """:func:`retrain_decision` for everyone at once: their ``champions`` and each
+    champion's input ``columns`` (read from the loaded models) are given, and the drift of
+    all of them is one query."""
+    learnt_to = registry.trained_to_each(list(champions.values()))
+    since = {}
+    for person, ref in champions.items():
+        if columns.get(person) == list(INPUT_COLUMNS):
+            day = learnt_to.get(ref.run_id, "none")
+            since[person] = date.min if day == "none" else date.fromisoformat(day)
+    drifts = measure_each(lakehouse, since, today) if since else {}
+    return {
+        person: retrain(
+            has_champion=person in champions,
+            same_inputs=person not in champions or person in since,
+            champion_days=champions[person].evidence_days if person in champions else 0,
+            drift=drifts.get(person),
+        )
+        for person in people
+    }
 
 
 def _coefficient_table(fitted, x: np.ndarray, y: np.ndarray, days: int) -> pd.DataFrame | None:
