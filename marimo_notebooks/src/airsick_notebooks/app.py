@@ -36,6 +36,7 @@ def risk_card(
     reasons: list[dict],
     version: str,
     evidence_days: int = 0,
+    prior_people: int = 0,
 ) -> str:
     """One place's risk for one day as an HTML card: words first, the number, a bar, why,
     and how personal the answer is."""
@@ -54,9 +55,16 @@ def risk_card(
         <div style="background:{colour};width:{width:.0f}%;height:10px;border-radius:4px"></div>
       </div>
       <div style="font-size:0.9rem">Why: {why}.</div>
-      <div style="font-size:0.85rem;color:#555">{personal(evidence_days).capitalize()}.</div>
+      <div style="font-size:0.85rem;color:#555">
+        {personal(evidence_days, prior_people).capitalize()}.</div>
       <div style="font-size:0.75rem;color:#777">model version {version}</div>
     </div>"""
+
+
+@app.function
+def whole(value) -> int:
+    """A count from a stored prediction (0 where older predictions lack it)."""
+    return 0 if value is None or pd.isna(value) else int(value)
 
 
 @app.function
@@ -232,14 +240,25 @@ def backtest_scores(frame: pd.DataFrame, model: str) -> dict:
     return {"days": days, "brier": scores[model], "base_rate_brier": scores["base_rate"]}
 
 
+@app.function
+def signed_in(default: str) -> str:
+    """Whose app this is: the person the server signed in (``airsick_notebooks.server``),
+    else (``marimo edit``, a home with no passwords on loopback) the default person."""
+    request = mo.app_meta().request
+    user = (request.user if request is not None else None) or {}
+    return str(user["username"]) if user.get("is_authenticated") else default
+
+
 @app.cell
 def _():
     settings = Settings()
+    settings = settings.model_copy(update={"person": signed_in(settings.person)})
     stores = Stores.from_settings(settings)
     client = AirsickClient(settings.serve_url, timeout=(1.0, 10.0), attempts=2)
     mo.md(
         f"# How likely am I to be sick tomorrow?\n"
-        f"For **{settings.person}**, from the air where you live and your diary."
+        f"For **{settings.person}**, from the air where you live and your diary. "
+        "[Sign out](/logout)"
     )
     return client, settings, stores
 
@@ -375,12 +394,13 @@ def _(client, settings, stores):
         notices.append("About the data: " + "; ".join(_skipped) + ".")
     if not _rows.empty:
         try:
-            _answers = client.predict(_rows)
+            _answers = client.predict(_rows, person=settings.person)
             tomorrow = _rows[["place", "local_date", "predicts_date"]].assign(
                 probability=[a.probability for a in _answers],
                 reasons=[a.reasons for a in _answers],
                 model_version=[a.model_version for a in _answers],
                 evidence_days=[a.evidence_days for a in _answers],
+                prior_people=[a.prior_people for a in _answers],
             )
         except ServingError:
             notices.append(
@@ -412,7 +432,8 @@ def _(notices, revealed, tomorrow):
                 r.probability,
                 r.reasons,
                 r.model_version,
-                int(getattr(r, "evidence_days", 0) or 0),
+                whole(getattr(r, "evidence_days", 0)),
+                whole(getattr(r, "prior_people", 0)),
             )
         )
         for r in _first.itertuples()

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from airsick_core.settings import Settings, UnknownSettingError
 from airsick_ingestion.diary.events import DiaryError
 from airsick_ingestion.open_meteo.client import OpenMeteoError
 from airsick_serving.errors import ScoringError
-from airsick_stores import PersonError, Unavailable
+from airsick_stores import PasswordError, PersonError, Unavailable
 from airsick_training.errors import DatasetError
 from airsick_transform.runner import TransformError
 from pydantic import ValidationError
@@ -349,6 +350,34 @@ def person_list() -> None:
     present.people(rows, settings.person)
 
 
+@person_app.command("password")
+def person_password(
+    name: Annotated[str, typer.Argument(help="Whose password for the app.")],
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Read it from standard input (for scripts).")
+    ] = False,
+) -> None:
+    """Set a person's password for the app (`airsick app`): with it, they see their own
+    diary, predictions and triggers, and nobody else's; without it, nobody sees theirs.
+
+    Asked for twice, hidden (or read from standard input with --stdin). Only a salted
+    scrypt hash is kept, in HOME/app/passwords.json (readable by this user only).
+    """
+    settings = _settings()
+    home = steps.stores(settings)
+    if name not in {p.name for p in home.people.everyone()}:
+        fail(f"{name} is not one of this home's people; add them with `airsick person add`.")
+    if stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        home.passwords.set(name, password)
+    except PasswordError as error:
+        fail(str(error))
+    console.print(f"{name}'s password for the app is set.")
+
+
 @person_app.command("remove")
 def person_remove(
     name: Annotated[str, typer.Argument(help="Whose data to remove.")],
@@ -520,16 +549,19 @@ def app_command(
     """Run the marimo app in the browser: tomorrow's risk and why, the forecast, the diary,
     and how the model has done. Read-only notebook (run mode) on 127.0.0.1.
 
-    With AIRSICK_APP_PASSWORD set, the app asks for it (marimo's own login); without it,
-    the app refuses to listen beyond this machine.
+    Each person signs in with their name and password (`airsick person password NAME`;
+    AIRSICK_APP_PASSWORD is the default person's) and sees only their own. A home where
+    nobody has a password is served on this machine only, to the default person.
     """
     serve = optional.notebooks("serve")
     settings = _settings()
+    port = settings.app_port if port is None else port
     try:
-        command = serve.marimo_command(settings, host, settings.app_port if port is None else port)
+        serve.check(settings, host, port)
     except serve.AppError as error:
         fail(str(error))
-    os.execv(command[0], command)
+    console.print(f"the app on http://{host}:{port}  (Ctrl-C stops it)")
+    serve.serve(settings, host, port)
 
 
 @app.command()

@@ -5,7 +5,8 @@
 - ``marts``: the lakehouse's tables (features, the days to score, the hindcast, the forecast);
 - ``predictions``: what batch scoring wrote;
 - ``registry``: MLflow's registry and the person's runs (one client, the champion);
-- ``people``: who the home serves, and their places.
+- ``people``: who the home serves, and their places;
+- ``passwords``: each person's password for the app (hashes only).
 
 Each rule about the data is written once, in the store that owns the data; the CLI, the
 flows, training, serving and the app call it. ``Stores.forget`` removes a person from all of
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from airsick_stores.diary import Diary
 from airsick_stores.marts import Marts
+from airsick_stores.passwords import PasswordError, Passwords
 from airsick_stores.people import People, Person, PersonError
 from airsick_stores.predictions import Predictions
 from airsick_stores.raw import RawZone
@@ -33,6 +35,8 @@ __all__ = [
     "Forgotten",
     "Marts",
     "ModelRef",
+    "PasswordError",
+    "Passwords",
     "People",
     "Person",
     "PersonError",
@@ -62,6 +66,7 @@ class Stores:
     predictions: Predictions
     registry: Registry
     people: People
+    passwords: Passwords
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Stores:
@@ -74,12 +79,14 @@ class Stores:
             predictions=Predictions(lakehouse),
             registry=Registry(settings.tracking_uri, settings.mlflow_experiment),
             people=People(lakehouse, pipelines, s3),
+            passwords=Passwords(settings.home / "app" / "passwords.json"),
         )
 
     def forget(self, person: str) -> Forgotten:
         """Remove ``person`` from every store: their raw rows (their entry among the
         people too) and dlt's record of them, the lakehouse's tables (older snapshots'
-        files included), and MLflow."""
+        files included), MLflow, and their password for the app."""
+        self.passwords.forget(person)
         self.diary.forget(person)
         raw = self.raw.forget(person)
         tables = self.marts.forget(person)

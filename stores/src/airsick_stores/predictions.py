@@ -53,7 +53,7 @@ class Predictions:
             self.lakehouse,
             """
             select place, predicts_date, probability, reasons, model_version, evidence_days,
-                   scored_at
+                   prior_people, scored_at
             from read_parquet(?, union_by_name => true)
             where person = ? and predicts_date >= current_date
             qualify row_number() over (
