@@ -169,9 +169,14 @@ def test_the_app_answers_from_its_own_image(sources, tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail("the app did not answer /health within 120 s")
-        # Behind marimo's login: the page asks for the password instead of showing data.
-        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=10, follow_redirects=True)
-        assert "password" in page.text.lower()
+        # Behind the sign-in: the page asks for a name and password instead of showing data.
+        page = httpx.get(
+            f"http://127.0.0.1:{port}/",
+            headers={"Accept": "text/html"},
+            timeout=10,
+            follow_redirects=True,
+        )
+        assert page.url.path == "/login" and "Password" in page.text
     finally:
         process.terminate()
         process.wait(timeout=30)

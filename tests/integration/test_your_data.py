@@ -130,12 +130,21 @@ def test_forget_removes_the_person_everywhere_and_only_them(home, tmp_path):
     experiments = [e.experiment_id for e in client.search_experiments()]
     assert not client.search_runs(experiments, filter_string="tags.person = 'ana'")
     assert not client.search_model_versions("name = 'airsick-ana'")
+    # What stays is nobody's: the model server's router (code, no weights, no data).
+    router = client.get_model_version_by_alias("airsick.everyone", "current")
+    kept = [
+        client.get_logged_model(router.source.removeprefix("models:/")).artifact_location,
+        client.get_run(router.run_id).info.artifact_uri,
+    ]
+    kept = [Path(uri.removeprefix("file://")) for uri in kept]
     store = sqlite3.connect(home.tracking_uri.removeprefix("sqlite:///"))
     assert store.execute("select count(*) from datasets").fetchone()[0] == 0
-    assert store.execute("select count(*) from inputs").fetchone()[0] == 0
+    left = "select count(*) from inputs where ? not in (source_id, destination_id)"
+    assert store.execute(left, [router.run_id]).fetchone()[0] == 0
     store.close()
     artifacts = home.home / "mlflow" / "artifacts"
-    assert not [p for p in artifacts.rglob("*") if p.is_file()]
+    files = [p for p in artifacts.rglob("*") if p.is_file()]
+    assert files and all(any(p.is_relative_to(k) for k in kept) for p in files)
 
     # She can come back: her export imports as new.
     assert steps.import_diary(home, backup).written == 121
