@@ -157,7 +157,7 @@ def services(settings: Settings, standin: bool = False) -> list[Service]:
         ),
         Service(
             "model",
-            f"models:/airsick-{settings.person}@champion over HTTP (/invocations)",
+            "everyone's @champion over HTTP (/invocations, params person)",
             [_bin("airsick"), "serve", "--host", HOST, "--port", str(settings.serve_port)],
             settings.serve_port,
             "AIRSICK_SERVE_PORT",
