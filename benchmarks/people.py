@@ -9,7 +9,10 @@ stage included, its wall time and peak memory.
 1. An evening with no training: everyone has a champion that the retrain rule keeps.
    Targets at 1,000 people: <= 60 s, <= 50 ms per person more (the slope from 100 to
    1,000), peak memory <= 4 GiB.
-2. A typical evening: a seventh of the people retrain (their champion taken away, so the
+2. The model server for everyone (`airsick serve`) after it: each person asked for their
+   forecast days, twice; the memory of the server's whole process tree. Target at 1,000
+   people: <= 2 GiB.
+3. A typical evening: a seventh of the people retrain (their champion taken away, so the
    rule trains them: a whole training with backtests and the gate). Target at 1,000
    people: <= 5 min.
 
@@ -26,6 +29,7 @@ AIRSICK_BENCH_FRESH=1) and the curve to docs/people-evening.png.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -35,13 +39,19 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks._util import measure, standin_process
+from benchmarks._util import measure, model_server, standin_process, stop
 
 AIRSICK = [sys.executable, "-m", "airsick_orchestration"]
 RESULTS = Path("test-artifacts/people.json")
 FIGURE = Path("docs/people-evening.png")
 RETRAIN_SHARE = 7  # a typical evening: one person in seven retrains
-TARGETS = {"quiet_s": 60.0, "marginal_ms": 50.0, "typical_s": 300.0, "peak_mb": 4096.0}
+TARGETS = {
+    "quiet_s": 60.0,
+    "marginal_ms": 50.0,
+    "typical_s": 300.0,
+    "peak_mb": 4096.0,
+    "server_mb": 2048.0,
+}
 
 SETUP = """
 import sys
@@ -113,6 +123,54 @@ def _evening(env: dict[str, str]) -> dict:
     }
 
 
+def _tree_mb(pid: int) -> float:
+    """The resident memory of a process and everything under it."""
+    import psutil
+
+    root = psutil.Process(pid)
+    processes = [root, *root.children(recursive=True)]
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += process.memory_info().rss
+    return total / 2**20
+
+
+def serve_everyone(home: Path, env: dict[str, str]) -> dict:
+    """`airsick serve`, then one request for each person (their forecast days): the model
+    server's memory (front, `mlflow models serve` and its workers) and its answer times."""
+    import time
+
+    from airsick_core.settings import Settings
+    from airsick_serving.client import AirsickClient
+    from airsick_stores import Stores
+
+    rows = Stores.from_settings(Settings(home=home)).marts.everyones_scoring_rows()
+    process, url = model_server(home, {k: v for k, v in env.items() if k.startswith("AIRSICK_")})
+    try:
+        client = AirsickClient(url, attempts=1)
+        first, again, peak = [], [], _tree_mb(process.pid)
+        groups = list(rows.groupby("person", sort=False))
+        for times in (first, again):
+            for index, (person, theirs) in enumerate(groups):
+                started = time.perf_counter()
+                client.predict(theirs, person=person)
+                times.append(time.perf_counter() - started)
+                if index % 50 == 0:
+                    peak = max(peak, _tree_mb(process.pid))
+            peak = max(peak, _tree_mb(process.pid))
+    finally:
+        stop(process)
+    first.sort(), again.sort()
+    return {
+        "people": len(groups),
+        "peak_mb": round(peak),
+        "first_median_ms": round(1000 * first[len(first) // 2], 1),
+        "again_median_ms": round(1000 * again[len(again) // 2], 1),
+        "again_p95_ms": round(1000 * again[int(len(again) * 0.95)], 1),
+    }
+
+
 def one_size(people: int, url: str, folder: Path) -> dict:
     """Set up a home of ``people``, then measure a quiet evening and a typical one."""
     home = folder / f"home-{people}"
@@ -127,12 +185,17 @@ def one_size(people: int, url: str, folder: Path) -> dict:
         _python(env, CLONE)
     quiet = _evening(env)
     print(f"    no training: {quiet['seconds']} s, peak {quiet['peak_mb']} MB")
+    served = serve_everyone(home, env)
+    print(
+        f"    model server, everyone asked twice: peak {served['peak_mb']} MB, median "
+        f"{served['first_median_ms']} ms first, {served['again_median_ms']} ms again"
+    )
     if people > 1:
         _python(env, RETIRE, str(RETRAIN_SHARE))
     typical = _evening(env)
     print(f"    typical (a seventh retrain): {typical['seconds']} s, peak {typical['peak_mb']} MB")
     shutil.rmtree(home, ignore_errors=True)
-    return {"quiet": quiet, "typical": typical}
+    return {"quiet": quiet, "typical": typical, "server": served}
 
 
 def _plot(results: dict[str, dict]) -> None:
@@ -173,13 +236,19 @@ def main() -> None:
             RESULTS.parent.mkdir(exist_ok=True)
             RESULTS.write_text(json.dumps(results, indent=1))
     shutil.rmtree(folder, ignore_errors=True)
-    print("| people | no training (s) | peak (MB) | typical (s) | peak (MB) | answered |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| people | no training (s) | peak (MB) | typical (s) | peak (MB) | answered "
+        "| server (MB) | answer (ms, first / again) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for n in sorted(results, key=int):
         quiet, typical = results[n]["quiet"], results[n]["typical"]
+        served = results[n].get("server", {})
         print(
             f"| {n} | {quiet['seconds']} | {quiet['peak_mb']} | {typical['seconds']} | "
-            f"{typical['peak_mb']} | {typical['answered']} of {typical['people']} |"
+            f"{typical['peak_mb']} | {typical['answered']} of {typical['people']} | "
+            f"{served.get('peak_mb', '')} | {served.get('first_median_ms', '')} / "
+            f"{served.get('again_median_ms', '')} |"
         )
     known = sorted(int(n) for n in results)
     if len(known) >= 2:
@@ -196,6 +265,7 @@ def main() -> None:
             ("marginal per person (ms)", slope, TARGETS["marginal_ms"]),
             ("typical evening (s)", largest["typical"]["seconds"], TARGETS["typical_s"]),
             ("peak memory (MB)", largest["typical"]["peak_mb"], TARGETS["peak_mb"]),
+            ("model server memory (MB)", largest["server"]["peak_mb"], TARGETS["server_mb"]),
         ):
             verdict = "met" if value <= target else "MISSED"
             print(f"  {high} people, {name}: {value:.1f} (target <= {target:.0f}) {verdict}")
