@@ -307,7 +307,8 @@ def main() -> None:
             ("no-training evening (s)", largest["quiet"]["seconds"], TARGETS["quiet_s"]),
             ("marginal per person (ms)", slope, TARGETS["marginal_ms"]),
             (
-                "typical evening (s)" + (", projected" if largest["typical"].get("projected") else ""),
+                "typical evening (s)"
+                + (", projected" if largest["typical"].get("projected") else ""),
                 largest["typical"]["seconds"],
                 TARGETS["typical_s"],
             ),
