@@ -31,6 +31,11 @@ from airsick_training.features import (
 EPS = 1e-6
 
 
+def _sigmoid(logit: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow warnings for far-out logits."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logit, -500, 500)))
+
+
 class Model(Protocol):
     kind: str
 
@@ -126,9 +131,10 @@ class LogisticGLM:
         self.scales = np.where(varies, scales, 1.0)
         used = np.concatenate([[0], 1 + np.flatnonzero(varies)])
         design = sm.add_constant(self._design(x), has_constant="add")[:, used]
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), np.errstate(over="ignore"):
             # A short or one-sided diary separates perfectly: the fit says so in its wide
-            # intervals, the backtest scores it, and the gate keeps it out.
+            # intervals, the backtest scores it, and the gate keeps it out (its link's exp
+            # overflows on the way, which is the same news).
             warnings.simplefilter("ignore", PerfectSeparationWarning)
             result = sm.GLM(y, design, family=sm.families.Binomial()).fit()
         table = np.full((1 + len(self.columns), 4), np.nan)
@@ -146,7 +152,7 @@ class LogisticGLM:
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         logit = self.coefficients[0] + self._design(x) @ self.coefficients[1:]
-        return 1.0 / (1.0 + np.exp(-np.clip(logit, -500, 500)))
+        return _sigmoid(logit)
 
     def spec(self) -> dict:
         return {"kind": self.kind, "params": {}, "inputs": self.columns}
@@ -181,7 +187,7 @@ class PopulationPrior:
         return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(prior.design(x, self.names) @ self.coefficients)))
+        return _sigmoid(prior.design(x, self.names) @ self.coefficients)
 
     def spec(self) -> dict:
         return {"kind": self.kind, "params": self._start().as_params(), "inputs": list(prior.NAMES)}
@@ -253,14 +259,14 @@ class PersonalLogistic(PopulationPrior):
         part, precision = design[:, free], self.strength / sds[free] ** 2
         beta = means[free].copy()
         for _ in range(50):
-            p = 1.0 / (1.0 + np.exp(-(part @ beta + offset)))
+            p = _sigmoid(part @ beta + offset)
             gradient = part.T @ (y - p) - precision * (beta - means[free])
             hessian = (part * (p * (1 - p))[:, None]).T @ part + np.diag(precision)
             step = np.linalg.solve(hessian, gradient)
             beta = beta + step
             if np.max(np.abs(step)) < 1e-8:
                 break
-        p = 1.0 / (1.0 + np.exp(-(part @ beta + offset)))
+        p = _sigmoid(part @ beta + offset)
         hessian = (part * (p * (1 - p))[:, None]).T @ part + np.diag(precision)
         self.coefficients = means.copy()
         self.coefficients[free] = beta
