@@ -215,9 +215,14 @@ def daily(summary: dict) -> None:
             )
         else:
             result = f"{name}, from {scores.get('labelled_days', 0)} labelled days"
+        took = (
+            f"{seconds['train']:.1f} s"
+            if summary.get("people", 1) == 1
+            else f"{seconds['train']:.1f} s for the evening's trainings"
+        )
         console.print(
             f"Trained because {summary['retrain_reason']}: {result}; version "
-            f"{summary['model_version']} {verdict} ({seconds['train']:.1f} s)."
+            f"{summary['model_version']} {verdict} ({took})."
         )
     else:
         console.print(f"No training: {summary['retrain_reason']}.")
