@@ -21,7 +21,7 @@ def _promoting(client, person, version, promote, *rest, **more) -> bool:
 def events() -> dict[str, tuple]:
     """Each event: the module attribute whose call starts it (and, for some, on which
     arguments)."""
-    from airsick_orchestration import flows
+    from airsick_orchestration import flows, steps
     from airsick_training import track
     from airsick_training import train as training
 
@@ -31,7 +31,7 @@ def events() -> dict[str, tuple]:
         "train": (training, "backtest"),  # the first backtest of a training
         "register": (track, "register"),
         "promote": (track, "record_decision", _promoting),  # a decision to promote
-        "score": (flows, "score_flow"),
+        "score": (steps, "score_everyone"),  # the evening scores everyone in one pass
     }
 
 
