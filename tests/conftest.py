@@ -103,7 +103,7 @@ def moto_s3() -> Iterator[dict[str, str]]:
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real recorded Open-Meteo series; the test skips when ../shared is absent."""
     if not SHARED_DATA.is_dir():
@@ -139,13 +139,37 @@ def airsick_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "airsick_orchestration", *args]
 
 
-def process_environment(home: Path, **settings: str) -> dict[str, str]:
-    """A clean environment for an airsick process: only the given AIRSICK_ settings."""
+def process_environment(home: Path, prefect_api: str | None = None, **settings: str) -> dict:
+    """A clean environment for an airsick process: only the given AIRSICK_ settings, and the
+    session's Prefect server when given (``prefect_api``)."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("AIRSICK_", "AWS_", "PREFECT_"))
     }
     env |= {"AIRSICK_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false", **settings}
+    if prefect_api:
+        env["AIRSICK_PREFECT_API_URL"] = prefect_api
     return env
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory) -> Iterator[str]:
+    """One Prefect server for the airsick processes of this session (one per xdist worker):
+    the product's own temporary server (``TemporaryPrefectServer``), kept up.
+
+    A process given it (``AIRSICK_PREFECT_API_URL``, as `airsick up` gives its deployments)
+    records its runs there instead of booting a server of its own, which costs 10 to 20 s of
+    CPU on a new home: most of a short run, and most of this suite on two cores. The README's
+    main job (``demo_home``) and `forget`'s whole-disk scan keep a server of their own.
+    """
+    from airsick_core.settings import Settings
+    from airsick_orchestration.prefect_server import TemporaryPrefectServer
+
+    server = TemporaryPrefectServer(Settings(home=tmp_path_factory.mktemp("prefect-server")))
+    try:
+        server.wait()
+        yield server.api_url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

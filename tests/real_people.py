@@ -1,17 +1,18 @@
-"""Real recorded air, ordinary diaries: the whole pipeline for one person, and its skill.
+"""Real recorded air, ordinary diaries: the whole pipeline for people, and their skill.
 
 Used by ``tests/data/test_real_people.py`` and ``benchmarks/skill.py``. For one real series
 in ``../shared/data/open-meteo`` it replays the recording as the API would answer (the
 stand-in in replay mode), simulates the real-air persona of
-``airsick_standin.persona.simulate_real_air`` on it, writes the diary in a given
-shape, and runs the product's own steps (ingest, dbt build, train and gate, predict) with
-"today" set some days before the recording ends. The days after are withheld: they are
-scored by the champion as the evening-before prediction and compared with the persona's
-truth.
+``airsick_standin.persona.simulate_real_air`` (or another) on it, writes each person's
+diary in a given shape, and runs the product's own steps (ingest, dbt build, train and
+gate, predict) with "today" set some days before the recording ends. The days after are
+withheld: they are scored by the champion as the evening-before prediction and compared
+with the persona's truth.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -198,6 +199,16 @@ def diary_days(
     return [d for d, keep in zip(chosen, kept, strict=True) if keep]
 
 
+@dataclass(frozen=True)
+class Diary:
+    """One person of a series' home: which of their days they logged and who they are."""
+
+    shape: str  # see diary_days
+    logged: int = 60
+    share: float = 1
+    simulate: Callable | None = None  # a persona of tests/data/personas.py; else real-air
+
+
 def run_person(
     shared: Path,
     name: str,
@@ -209,20 +220,45 @@ def run_person(
     settings_overrides: dict | None = None,
     simulate=None,
 ) -> tuple[Outcome, dict]:
-    """Run the pipeline for one series and diary shape; return the outcome and the steps' news."""
+    """Run the pipeline for one series and diary shape, alone in ``home``; return the
+    outcome and the steps' news."""
+    diary = Diary(shape, logged, share, simulate)
+    [(outcome, news)] = run_people(
+        shared, name, {shape: diary}, home, settings_overrides=settings_overrides
+    ).values()
+    return outcome, news
+
+
+def run_people(
+    shared: Path,
+    name: str,
+    diaries: dict[str, Diary],
+    home: Path,
+    *,
+    settings_overrides: dict | None = None,
+) -> dict[str, tuple[Outcome, dict]]:
+    """Run the pipeline for several people on one series in one home, as a household there
+    would: one ingest, one dbt build of everyone's features, then each person's training
+    and gate and predictions. Returns each person's outcome and news, by their key in
+    ``diaries`` (the person is ``<series>-<key>``, a slash a dash).
+
+    They are fewer than the learnt prior needs (``MIN_PEOPLE`` others), and no evening
+    learns one here: each starts from the literature's prior, as they would alone.
+    """
     from airsick_core.settings import Settings
     from airsick_orchestration import steps
+    from airsick_training.learnt_prior import MIN_PEOPLE
 
+    assert len(diaries) <= MIN_PEOPLE, "so many people would learn a prior from each other"
     series = SERIES[name]
     rec = recording(shared, series)
     place = series.place
     first, last = local_days(rec, place)
     cutoff = last - timedelta(days=series.withheld_days)
-    days = persona_days(rec, place, simulate=simulate)
-    logged_days = diary_days(days, shape, cutoff, logged, share)
+    people = {key: f"{name}-{key.replace('/', '-')}" for key in diaries}
     settings = Settings(
         home=home,
-        person=f"{name}-{shape}",
+        person=next(iter(people.values())),
         places=f"{place.name}={place.latitude},{place.longitude},{place.timezone}",
         history_start=first,
         as_of=last,
@@ -230,37 +266,54 @@ def run_person(
         open_meteo_calls_per_minute=0,
         **(settings_overrides or {}),
     )
-    news: dict = {}
+    home_stores = steps.stores(settings)
+    home_stores.people.add_many([(person, [place]) for person in people.values()])
+    shared_news: dict = {}
     now = datetime.combine(last + timedelta(days=1), time(12), UTC)
     with StandIn(replay=Replay([rec]), now=now) as server:
         pointed = settings.model_copy(update={"open_meteo_url": server.url})
-        news["ingest"], news["weather"] = steps.ingest(pointed)
-    if logged_days:
-        events = persona.diary_events(settings.person, logged_days, SEED, now)
-        steps.stores(settings).diary.append(events)
+        shared_news["ingest"], shared_news["weather"] = steps.ingest(pointed)
+    days, logged_days, events = {}, {}, []
+    for key, diary in diaries.items():
+        days[key] = persona_days(rec, place, simulate=diary.simulate)
+        logged_days[key] = diary_days(days[key], diary.shape, cutoff, diary.logged, diary.share)
+        events += persona.diary_events(people[key], logged_days[key], SEED, now)
+    if events:
+        home_stores.diary.append(events)
     today = settings.model_copy(update={"as_of": cutoff})
-    news["settings"] = today
-    news["transform"] = steps.transform(today)
-    news["train"] = steps.train(today)
-    scored = steps.predict(today)
-    news["predict"] = scored
+    shared_news["transform"] = steps.transform(today)
 
+    found = {}
+    for key in diaries:
+        theirs = today.model_copy(update={"person": people[key]})
+        news = dict(shared_news, settings=theirs)
+        news["train"] = steps.train(theirs)
+        news["predict"] = steps.predict(theirs)
+        found[key] = (
+            _outcome(name, diaries[key].shape, theirs, news, days[key], logged_days[key], cutoff),
+            news,
+        )
+    return found
+
+
+def _outcome(name, shape, settings, news, days, logged_days, cutoff) -> Outcome:
+    """The champion's evening-before predictions on the withheld days, scored."""
     truth = {d.date: d for d in days}
-    rows = scored.predictions
+    rows = news["predict"].predictions
     rows = rows[rows["local_date"].dt.date > cutoff]  # the cutoff's own label was trained on
     target = [truth[d.date()] for d in rows["predicts_date"] if d.date() in truth]
     rows = rows[[d.date() in truth for d in rows["predicts_date"]]]
     y = np.array([t.sick for t in target], dtype=int)
     p_truth = np.array([t.probability for t in target])
     p_model = rows["probability"].to_numpy()
-    p_prior = _prior_alone(today, rows)
+    p_prior = _prior_alone(settings, rows)
     trained_on = [d for d in logged_days if d.date <= cutoff]
     base = np.mean([d.sick for d in trained_on]) if trained_on else persona.REAL_AIR_BASE_RATE
-    outcome = Outcome(
+    return Outcome(
         series=name,
         shape=shape,
         labelled_days=news["train"].labelled_days,
-        champion_kind=_champion_kind(today),
+        champion_kind=_champion_kind(settings),
         evidence_days=int(rows["evidence_days"].iloc[0]),
         withheld_days=len(y),
         brier_model=float(brier_score_loss(y, p_model)),
@@ -271,7 +324,6 @@ def run_person(
         brier_prior=float(brier_score_loss(y, p_prior)),
         auc_prior=float(roc_auc_score(y, p_prior)),
     )
-    return outcome, news
 
 
 def _prior_alone(settings, rows) -> np.ndarray:

@@ -5,9 +5,11 @@ offset and monsoon, Berlin, Vigo without PM, Singapore's narrow heat with simula
 replay it as the API would answer, simulate the documented real-air persona on it, and run
 ingest -> dbt build -> train and gate -> predict with a full diary, every other day logged,
 only the last 60 days, and none at all; then the first fortnight, and the persona set of
-tests/data/personas.py (heat, nothing, often sick). The champion's evening-before
-predictions on the withheld days are scored against the persona's outcomes. Skips cleanly
-when ../shared is absent. The figures land in test-artifacts/real_people.json.
+tests/data/personas.py (heat, nothing, often sick). Everyone on one series lives in one
+home: one ingest and one build for them all, then each person's training and gate. The
+champion's evening-before predictions on the withheld days are scored against the persona's
+outcomes. Skips cleanly when ../shared is absent. The figures land in
+test-artifacts/real_people.json.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import json
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.real_people import SERIES, SHAPES, run_person
+from tests.data.personas import simulate
+from tests.real_people import SERIES, SHAPES, Diary, run_people
 
 # The skill captured on withheld days, (Brier of the base rate - the model's) / (the base
 # rate's - the truth's): the issue's goals. "full" means two to three years of diary; the
@@ -38,6 +41,38 @@ BELOW_PRIOR_BY = 0.05
 RESULTS = ARTIFACTS / "real_people.json"
 
 
+def people_of(series: str) -> dict[str, Diary]:
+    """Everyone the tests below follow on ``series``, by key: one home per series holds
+    them all (one ingest and one build, as a household there would have)."""
+    people = {shape: Diary(shape) for shape in SHAPES}
+    if series in LONG_SERIES:
+        people |= {f"last_{n}_days": Diary("last_days", logged=n) for n in (7, 14)}
+    if series in WITH_WEATHER:
+        people["heat/last_180_days"] = Diary("last_days", logged=180, simulate=simulate("heat"))
+    if series == "riyadh":
+        people["nothing/full"] = Diary("full", simulate=simulate("nothing"))
+    if series == "chennai":
+        people |= {
+            f"high_base/last_{n}_days": Diary("last_days", logged=n, simulate=simulate("high_base"))
+            for n in (7, 14)
+        }
+    return people
+
+
+@pytest.fixture(scope="module")
+def person(shared_data, tmp_path_factory):
+    """``person(series, key)``: that person's outcome and news, their series' home run once."""
+    homes: dict[str, dict] = {}
+
+    def outcome_of(series: str, key: str):
+        if series not in homes:
+            home = tmp_path_factory.mktemp(series) / "home"
+            homes[series] = run_people(shared_data, series, people_of(series), home)
+        return homes[series][key]
+
+    return outcome_of
+
+
 @pytest.fixture(scope="module")
 def results():
     found: dict[str, dict] = {}
@@ -50,8 +85,8 @@ def results():
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("series", list(SERIES))
-def test_a_real_person_gets_a_useful_prediction(shared_data, tmp_path, series, shape, results):
-    outcome, news = run_person(shared_data, series, shape, tmp_path / "home")
+def test_a_real_person_gets_a_useful_prediction(person, series, shape, results):
+    outcome, news = person(series, shape)
     results[f"{series}/{shape}"] = outcome.as_dict()
 
     # Every shape, even no diary at all, gets a probability for every withheld day.
@@ -79,12 +114,12 @@ def test_a_real_person_gets_a_useful_prediction(shared_data, tmp_path, series, s
 @pytest.mark.parametrize("logged", [7, 14])
 @pytest.mark.parametrize("series", LONG_SERIES)
 def test_the_first_fortnight_is_never_worse_than_the_persons_own_base_rate(
-    shared_data, tmp_path, series, logged, results
+    person, series, logged, results
 ):
     """A newcomer who logged only the last week or two: the answer is the prior updated by
     those days (no backtest is needed to accept it), and on the withheld days it does no
     worse than always saying the person's own rate over the days they logged."""
-    outcome, news = run_person(shared_data, series, "last_days", tmp_path / "home", logged=logged)
+    outcome, news = person(series, f"last_{logged}_days")
     results[f"{series}/last_{logged}_days"] = outcome.as_dict()
     # The diary of the withheld days is written too (to score them): the cutoff day's own
     # label, tomorrow's entry, is one more than the days logged up to the cutoff.
@@ -113,31 +148,19 @@ def _verdicts(settings) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("series", WITH_WEATHER)
-def test_a_heat_sensitive_person_is_found_within_half_a_year(
-    shared_data, tmp_path, series, results
-):
+def test_a_heat_sensitive_person_is_found_within_half_a_year(person, series, results):
     """Recorded weather (Riyadh's wide swings, Singapore's narrow heat), a person whose odds
     double per standard deviation of the place's own daily maxima (tests/data/personas.py),
     180 days logged."""
-    from tests.data.personas import simulate
-
-    outcome, news = run_person(
-        shared_data, series, "last_days", tmp_path / "home", logged=180, simulate=simulate("heat")
-    )
+    outcome, news = person(series, "heat/last_180_days")
     results[f"{series}/heat/last_180_days"] = outcome.as_dict()
     assert _verdicts(news["settings"])["temperature_max"] == "raises your risk"
     assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()
     assert_not_worse_than_the_prior_alone(outcome)
 
 
-def test_a_person_who_reacts_to_nothing_is_told_nothing_raises_their_risk(
-    shared_data, tmp_path, results
-):
-    from tests.data.personas import simulate
-
-    outcome, news = run_person(
-        shared_data, "riyadh", "full", tmp_path / "home", simulate=simulate("nothing")
-    )
+def test_a_person_who_reacts_to_nothing_is_told_nothing_raises_their_risk(person, results):
+    outcome, news = person("riyadh", "nothing/full")
     results["riyadh/nothing/full"] = outcome.as_dict()
     raised = {
         term
@@ -150,19 +173,8 @@ def test_a_person_who_reacts_to_nothing_is_told_nothing_raises_their_risk(
 
 
 @pytest.mark.parametrize("logged", [7, 14])
-def test_an_often_sick_newcomer_is_never_worse_than_their_own_rate(
-    shared_data, tmp_path, logged, results
-):
-    from tests.data.personas import simulate
-
-    outcome, _ = run_person(
-        shared_data,
-        "chennai",
-        "last_days",
-        tmp_path / "home",
-        logged=logged,
-        simulate=simulate("high_base"),
-    )
+def test_an_often_sick_newcomer_is_never_worse_than_their_own_rate(person, logged, results):
+    outcome, _ = person("chennai", f"high_base/last_{logged}_days")
     results[f"chennai/high_base/last_{logged}_days"] = outcome.as_dict()
     assert outcome.champion_kind == "personal"
     assert outcome.brier_model <= outcome.brier_base_rate + NOT_WORSE_BY, outcome.as_dict()

@@ -13,6 +13,7 @@ import subprocess
 from datetime import date, timedelta
 
 import pytest
+from airsick_core.settings import Settings
 
 from tests.conftest import airsick_command, process_environment
 from tests.helpers import Receiver
@@ -36,7 +37,7 @@ if fault:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
+def home(tmp_path_factory, prefect_api):
     """A demo home, and the stand-in its evening runs fetch from (as `airsick up --standin`)."""
     from airsick_standin.server import StandIn
 
@@ -46,6 +47,7 @@ def home(tmp_path_factory):
     with StandIn() as standin:
         env = process_environment(
             root / "home",
+            prefect_api,
             AIRSICK_STANDIN_PORT="0",
             AIRSICK_OPEN_METEO_URL=standin.url,
             AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
@@ -96,8 +98,9 @@ def test_the_evening_run_ends_with_a_prediction_whatever_the_alert_does(home, fa
             notifications.write_text("not a folder")
         try:
             daily = run(env, "run")
-            # The reminder, as on a day the diary does not have yet.
-            tomorrow = (date.today() + timedelta(days=1)).isoformat()
+            # The reminder, as on a day the diary does not have yet: the day after today
+            # where the demo persona lives (near midnight, not the machine's tomorrow).
+            tomorrow = (Settings(home=base["AIRSICK_HOME"]).today() + timedelta(days=1)).isoformat()
             reminder = run(env | {"AIRSICK_AS_OF": tomorrow}, "run", "reminder")
         finally:
             if notifications.is_file():

@@ -22,11 +22,12 @@ PLACES = "riyadh=24.7136,46.6753,Asia/Riyadh;sydney=-33.8688,151.2093,Australia/
 
 
 @pytest.fixture(scope="module")
-def new_person(tmp_path_factory):
+def new_person(tmp_path_factory, prefect_api):
     home = tmp_path_factory.mktemp("new-person") / "home"
     with StandIn() as server:
         env = process_environment(
             home,
+            prefect_api,
             AIRSICK_PERSON="noor",
             AIRSICK_PLACES=PLACES,
             AIRSICK_OPEN_METEO_URL=server.url,
