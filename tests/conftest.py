@@ -28,26 +28,33 @@ NOW = datetime(2026, 5, 20, 18, 0, tzinfo=UTC)
 ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts"))
 
 
-# The longest test files (minutes each), started first: `make test` gives each file to one
-# worker, and a long file picked up last would leave the other workers idle at the end.
+# The longest test files (minutes each), started first: `make test` gives each group of
+# tests to one worker, and a long one picked up last would leave the other workers idle.
 LONGEST_FIRST = (
-    "integration/test_overlaps.py",
-    "integration/test_alert_faults.py",
-    "integration/test_your_data.py",
     "integration/test_stack.py",
     "browser/test_app.py",
-    "integration/test_new_person.py",
-    "integration/test_serving.py",
+    "integration/test_overlaps.py",
     "data/test_real_people.py",
+    "integration/test_new_person.py",
+    "integration/test_alert_faults.py",
+    "integration/test_your_data.py",
+    "integration/test_serving.py",
+    "integration/test_training.py",
     "integration/test_images.py",
 )
+# `make test` runs `--dist loadgroup`: a group's tests run on one worker, so its module and
+# session fixtures are made once. A file is its own group, but the files that use the
+# README's demo home (``demo_home``, two minutes to make) are one group: it is made once.
+GROUPS = {"integration/test_stack.py": "demo-home", "browser/test_app.py": "demo-home"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        parts = Path(str(item.fspath)).relative_to(REPO / "tests").parts
-        if parts[0] in ("integration", "data", "browser"):
-            item.add_marker(getattr(pytest.mark, parts[0]))
+        path = Path(str(item.fspath)).relative_to(REPO / "tests")
+        if path.parts[0] in ("integration", "data", "browser"):
+            item.add_marker(getattr(pytest.mark, path.parts[0]))
+        item.add_marker(pytest.mark.xdist_group(GROUPS.get(path.as_posix(), path.as_posix())))
 
     def rank(item: pytest.Item) -> int:
         path = Path(str(item.fspath)).relative_to(REPO / "tests").as_posix()
