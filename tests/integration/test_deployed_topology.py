@@ -3,8 +3,9 @@
 PostgreSQL from Debian's packages, set up by compose's own init script (one database and
 owner each for Prefect, MLflow and the DuckLake catalog); moto's S3 server in MinIO's place
 with the same buckets; `mlflow server` on Postgres with artifacts on S3; `prefect server`
-on Postgres. The daily flow then runs against them with the deployed settings, and the
-lake, the registry and the predictions are checked where compose would keep them.
+on Postgres. The daily flow then runs against them with the deployed settings (training,
+registering and loading each champion all through the tracking server), and the lake, the
+registry and the predictions are checked where compose would keep them.
 """
 
 from __future__ import annotations

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-import requests
-from airsick_core.http import free_port
 from airsick_core.names import model_name
 from airsick_lakehouse import connect
 from airsick_orchestration import steps
@@ -168,48 +163,3 @@ def test_backtest_predictions_never_see_their_own_or_later_labels(built_demo):
     first_fold = honest["fold"] == folds[0].index
     again = backtest(spec, scrambled, folds)
     np.testing.assert_array_equal(honest.loc[first_fold, "p"], again.loc[first_fold, "p"])
-
-
-def test_training_against_a_running_mlflow_server(built_demo, tmp_path):
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{tmp_path}/server.db",
-            "--artifacts-destination",
-            str(tmp_path / "artifacts"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{url}/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.5)
-        settings = built_demo.model_copy(update={"mlflow_tracking_uri": url})
-        report = steps.train(settings)
-        assert report.promoted
-        assert report.run_url.startswith(f"{url}/#/experiments/")
-        mlflow.set_tracking_uri(url)
-        model = mlflow.pyfunc.load_model(f"models:/{model_name(settings.person)}@champion")
-        rows = load_dataset(built_demo.lakehouse, "demo").frame.head(3)
-        assert len(model.predict(model_input(rows))) == 3
-        assert list((tmp_path / "artifacts").rglob("MLmodel")), "artifacts went through the server"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
