@@ -15,7 +15,7 @@ demo: install ## Set up and run the main job: the whole pipeline offline for the
 	$(UV) run airsick demo
 
 test: install ## Run every test: unit, data and integration (what CI runs)
-	$(UV) run pytest -n auto --dist loadgroup
+	$(UV) run pytest -n auto --dist loadfile
 
 test-fast: install ## Run the fast unit tests only (seconds)
 	$(UV) run pytest -m "not integration and not data and not browser"

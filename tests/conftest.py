@@ -28,8 +28,8 @@ NOW = datetime(2026, 5, 20, 18, 0, tzinfo=UTC)
 ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts"))
 
 
-# The longest test files (minutes each), started first: `make test` gives each group of
-# tests to one worker, and a long one picked up last would leave the other workers idle.
+# The longest test files (minutes each), started first: `make test` gives each file to one
+# worker, and a long one picked up last would leave the other workers idle at the end.
 LONGEST_FIRST = (
     "integration/test_stack.py",
     "browser/test_app.py",
@@ -42,19 +42,31 @@ LONGEST_FIRST = (
     "integration/test_training.py",
     "integration/test_images.py",
 )
-# `make test` runs `--dist loadgroup`: a group's tests run on one worker, so its module and
-# session fixtures are made once. A file is its own group, but the files that use the
-# README's demo home (``demo_home``, two minutes to make) are one group: it is made once.
-GROUPS = {"integration/test_stack.py": "demo-home", "browser/test_app.py": "demo-home"}
+# `make test` runs `--dist loadfile`: a file's tests run on one worker, so its module and
+# session fixtures are made once. The files that use the README's demo home (``demo_home``,
+# two minutes to make) are scheduled as one, so it is made once (``pytest_xdist_make_scheduler``).
+TOGETHER = {"integration/test_stack.py": "demo-home", "browser/test_app.py": "demo-home"}
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """pytest-xdist's own file scheduling, with the files of ``TOGETHER`` as one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Together(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return TOGETHER.get(scope.removeprefix("tests/"), scope)
+
+    return Together(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = Path(str(item.fspath)).relative_to(REPO / "tests")
         if path.parts[0] in ("integration", "data", "browser"):
             item.add_marker(getattr(pytest.mark, path.parts[0]))
-        item.add_marker(pytest.mark.xdist_group(GROUPS.get(path.as_posix(), path.as_posix())))
 
     def rank(item: pytest.Item) -> int:
         path = Path(str(item.fspath)).relative_to(REPO / "tests").as_posix()
