@@ -60,6 +60,27 @@ with_diary as (
 
 ),
 
+diary_last_7 as (
+
+    -- The person's last seven days read from the diary itself, not from the days with air:
+    -- a diary that starts before the air (or logs a day the air is missing) still counts.
+    -- A day not logged is unknown, not well: the history counts logged days apart.
+    select
+        daily.person,
+        daily.place,
+        daily.local_date,
+        cast(count(past.is_sick) as integer) as logged_days_last_7,
+        cast(count(*) filter (where past.is_sick) as integer) as sick_days_last_7,
+        count(*) filter (where past.is_sick) / nullif(count(past.is_sick), 0)
+            as sick_share_last_7
+    from daily
+    left join diary as past
+        on past.person = daily.person
+        and past.diary_date between daily.local_date - 6 and daily.local_date
+    group by daily.person, daily.place, daily.local_date
+
+),
+
 windowed as (
 
     select
@@ -90,12 +111,9 @@ windowed as (
         nitrogen_dioxide_hours_above_who,
         ozone_hours_above_who,
         sick_today,
-        -- A day not logged is unknown, not well: the history counts logged days apart.
-        cast(count(sick_today) over last_7 as integer) as logged_days_last_7,
-        cast(sum(case when sick_today then 1 else 0 end) over last_7 as integer)
-            as sick_days_last_7,
-        sum(case when sick_today then 1.0 else 0.0 end) over last_7
-            / nullif(count(sick_today) over last_7, 0) as sick_share_last_7,
+        logged_days_last_7,
+        sick_days_last_7,
+        sick_share_last_7,
         isodow(local_date) as weekday,
         isodow(local_date) >= 6 as is_weekend,
         month(local_date) as month,
@@ -113,6 +131,7 @@ windowed as (
         forecast_share,
         sick_next_day
     from with_diary
+    inner join diary_last_7 using (person, place, local_date)
     window
         lag_1 as (partition by person, place order by local_date
                   range between interval 1 day preceding and interval 1 day preceding),
