@@ -6,6 +6,7 @@ dbt builds the lakehouse. Nothing here touches the disk or the network.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,6 +50,7 @@ class Lakehouse:
         catalog: DuckLake catalog, ``sqlite:<file>`` or ``postgres:<libpq connection string>``.
         s3_endpoint_url, s3_key_id, s3_secret, s3_region: S3 access when the lake is on S3.
         extension_dir: where DuckDB finds its extensions (installed there from PyPI).
+        threads: how many threads DuckDB may use (None: as many as the cores).
     """
 
     lake_url: str
@@ -58,6 +60,7 @@ class Lakehouse:
     s3_secret: str | None = None
     s3_region: str = "us-east-1"
     extension_dir: Path = field(default_factory=default_extension_directory)
+    threads: int | None = None
 
     @property
     def on_s3(self) -> bool:
@@ -89,6 +92,7 @@ class Lakehouse:
             "AIRSICK_DUCKLAKE_DATA_PATH": self.data_path,
             "AIRSICK_DBT_TARGET": self.dbt_target,
             "AIRSICK_DUCKDB_EXTENSION_DIR": str(self.extension_dir),
+            "AIRSICK_DBT_DUCKDB_THREADS": str(self.threads or os.cpu_count() or 1),
         }
         if self.on_s3:
             endpoint = urlsplit(self.s3_endpoint_url or "https://s3.amazonaws.com")

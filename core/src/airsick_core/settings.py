@@ -57,6 +57,7 @@ NOT_SETTINGS = frozenset(
         "AIRSICK_TODAY",
         "AIRSICK_DUCKLAKE_DATA_PATH",
         "AIRSICK_DBT_TARGET",
+        "AIRSICK_DBT_DUCKDB_THREADS",
         "AIRSICK_S3_ENDPOINT",
         "AIRSICK_S3_USE_SSL",
     }
@@ -143,6 +144,13 @@ class Settings(BaseSettings):
     )
     snapshot_retention_days: float = Field(
         default=7, ge=0, description="Lakehouse snapshots older than this are expired."
+    )
+    duckdb_threads: int = Field(
+        default_factory=lambda: max(1, (os.cpu_count() or 1) // 2),
+        ge=1,
+        description="Threads DuckDB may use in the build and when reading the lakehouse; "
+        "default half the cores, as training: a build shares the machine, and most of its "
+        "queries are too small to gain from more.",
     )
     duckdb_extension_dir: Path = Field(
         default_factory=default_extension_directory,
@@ -309,6 +317,7 @@ class Settings(BaseSettings):
             s3_secret=s3.secret_access_key if s3 else None,
             s3_region=self.aws_region,
             extension_dir=self.duckdb_extension_dir,
+            threads=self.duckdb_threads,
         )
 
     @property
@@ -416,6 +425,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "ducklake_catalog",
         "snapshot_retention_days",
         "docs_port",
+        "duckdb_threads",
         "duckdb_extension_dir",
     ),
     "Training and the registry (MLflow)": (

@@ -47,7 +47,10 @@ def connect(
     DuckLake reads a consistent snapshot.
     """
     prepare(lakehouse)
-    con = duckdb.connect(config={"extension_directory": str(lakehouse.extension_dir)})
+    config = {"extension_directory": str(lakehouse.extension_dir)}
+    if lakehouse.threads:
+        config["threads"] = lakehouse.threads
+    con = duckdb.connect(config=config)
     try:
         secret = lakehouse.s3_secret_sql()
         if secret:

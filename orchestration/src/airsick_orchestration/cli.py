@@ -91,6 +91,9 @@ def main_callback(
     for handler in logging.getLogger().handlers:
         # Libraries' loggers (Prefect's at INFO) reach these handlers whatever their own level.
         handler.setLevel(level)
+    # Standard output is airsick's (`airsick run` prints JSON): MLflow's own "View run" line,
+    # printed when it tracks to a server, stays out of it; the summaries link the run.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     if not verbose:
         # MLflow narrates every step at INFO and WARNING; the summary says what matters.
         # It sets its loggers up when first imported, which the commands do later: say so

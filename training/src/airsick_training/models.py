@@ -11,10 +11,6 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from airsick_training import prior
 from airsick_training.features import (
@@ -118,6 +114,10 @@ class LogisticGLM:
         return (z - self.means) / self.scales
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> LogisticGLM:
+        # statsmodels is imported here: an evening that trains no GLM does without it (1 s).
+        import statsmodels.api as sm
+        from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
         raw = self._raw(x)
         # An input with no value at all (pollen outside Europe) gets a zero slope: it is
         # constant after filling, and its column is dropped from the fit below.
@@ -319,6 +319,9 @@ class GradientBoosting:
         self.columns = [*INPUT_COLUMNS, *DERIVED]
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> GradientBoosting:
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
         z = derived(x)[:, positions(self.columns)]
         # Inputs with no value at all (pollen outside Europe, PM2.5 where the API has none)
         # carry nothing to learn and break the binning: they are left out of this fit.

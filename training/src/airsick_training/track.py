@@ -8,8 +8,8 @@ import logging
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import mlflow
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from mlflow.models import ModelSignature, infer_signature
 from airsick_training.data import LABEL, Dataset
 from airsick_training.features import INPUT_COLUMNS
 from airsick_training.pyfunc import AirsickModel, input_schema, model_input
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ class RunRecord:
     overall: dict[str, dict[str, float]] = field(default_factory=dict)  # scores per model
     window_scores: dict[str, dict[str, float]] = field(default_factory=dict)  # the gate's window
     fold_scores: dict[str, pd.DataFrame] = field(default_factory=dict)
-    figures: dict[str, plt.Figure] = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
     triggers: list[dict] | None = None  # ``airsick_training.triggers``, as dicts
     backtest: pd.DataFrame | None = None  # each backtested day's out-of-sample prediction
 
@@ -84,6 +87,8 @@ def log_training(
         _log_dataset(dataset)
         if record.triggers is not None:
             _log_triggers(record.triggers, dataset, record.params.get("labelled_days"))
+        import matplotlib.pyplot as plt  # here: a process that logs no run does without it
+
         for name, figure in record.figures.items():
             mlflow.log_figure(figure, f"plots/{name}.png")
             plt.close(figure)
