@@ -1,5 +1,6 @@
-"""A build while people write: diary entries logged and air ingested while `airsick
-transform` runs never fail the build, and the next build has every entry exactly once.
+"""A build while people write: diary entries logged (one after another, and several at
+once) and air ingested while `airsick transform` runs never fail the build, and the next
+build has every entry exactly once, its label in the feature mart.
 
 Every staging model that reads the raw zone is a table built at the start of the build, so
 each build reads each raw table once; what lands later waits for the next build.
@@ -49,6 +50,18 @@ def test_entries_and_an_ingest_during_a_build_never_fail_it(home):
         text=True,
     )
     written: list[str] = []
+    # Four people's worth of entries at the same moment (older days), each its own process.
+    burst = [(home.today() - timedelta(days=back)).isoformat() for back in range(20, 24)]
+    writers = [
+        subprocess.Popen(
+            airsick_command("diary", "log", "--sick", "--date", day, "--note", f"at once {day}"),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for day in burst
+    ]
     # An ingest of the last days, in this process, while the build runs.
     ingest = threading.Thread(target=lambda: _ingest_recent(home))
     ingest.start()
@@ -66,6 +79,7 @@ def test_entries_and_an_ingest_during_a_build_never_fail_it(home):
         written.append(day)
         if build.poll() is not None:
             break
+    assert [w.wait(timeout=300) for w in writers] == [0] * len(writers)
     ingest.join(timeout=600)
     output, _ = build.communicate(timeout=600)
     assert build.returncode == 0, output
@@ -86,6 +100,16 @@ def test_entries_and_an_ingest_during_a_build_never_fail_it(home):
     notes = {day: (sick, note) for day, sick, note in staged}
     for back, day in enumerate(written):
         assert notes[day] == (True, f"during {back}"), day
+    for day in burst:
+        assert notes[day] == (True, f"at once {day}"), day
+    # Each entry is the label of the day before it in the feature mart.
+    with connect(home.lakehouse) as con:
+        labelled = con.execute(
+            "select count(*) from lake.marts.fct_daily_features "
+            "where cast(local_date + 1 as varchar) in (select unnest(?)) and sick_next_day",
+            [burst + written],
+        ).fetchone()[0]
+    assert labelled == len(burst) + len(written)
 
 
 def _ingest_recent(settings: Settings) -> None:

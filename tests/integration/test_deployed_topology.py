@@ -11,6 +11,7 @@ registry and the predictions are checked where compose would keep them.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -210,6 +211,12 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
                     timeout=900,
                 )
                 assert done.returncode == 0, done.stdout + done.stderr
+            # The evening, as `airsick run` reports it: one place, a first training, tomorrow.
+            summary = json.loads(done.stdout)
+            assert summary["places"] == 1 and summary["feature_rows"] > 100
+            assert summary["trained"] and summary["retrain_reason"] == "there is no champion yet"
+            assert summary["tomorrow"] and 0 < summary["tomorrow"][0]["probability"] < 1
+            assert summary["stale"] == []
 
             # The lake: raw Parquet, the DuckLake's feature tables, tomorrow's predictions.
             assert keys(s3, "lake", "airsick/raw/air_quality/")
@@ -238,6 +245,11 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
             )
             assert {"daily", "ingest", "transform", "train"} <= {
                 httpx.get(f"{prefect}/api/flows/{r['flow_id']}").json()["name"] for r in runs
+            }
+            # ...and what the evening published for people to read in its UI.
+            artifacts = httpx.post(f"{prefect}/api/artifacts/filter", json={}).raise_for_status()
+            assert {"dbt-build", "promotion-decision", "tomorrow", "everyone"} <= {
+                a["key"] for a in artifacts.json()
             }
 
             # Forgetting the person on S3 and Postgres: their raw files go, the air stays,

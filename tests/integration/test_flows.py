@@ -1,8 +1,13 @@
-"""The Prefect flows for real, in Prefect's test harness, on a copy of the demo home."""
+"""The Prefect flows for real, run in this process against the session's Prefect server,
+on a copy of the demo home.
+
+The daily flow's whole evening, its artifacts among them, is run as users run it by the
+README's main job (``demo_home``; its artifacts are read back through `airsick up`'s Prefect
+server in ``test_stack``) and on the deployed topology (``test_deployed_topology``).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 
 import pytest
@@ -11,15 +16,16 @@ from airsick_standin.server import StandIn
 
 
 @pytest.fixture(scope="module")
-def harness():
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_server(prefect_api):
+    """This process's flows record their runs on the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=180):
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
         yield
 
 
 @pytest.fixture
-def flow_home(demo_settings, tmp_path, harness):
+def flow_home(demo_settings, tmp_path, prefect_server):
     home = tmp_path / "home"
     shutil.copytree(
         demo_settings.home,
@@ -30,32 +36,6 @@ def flow_home(demo_settings, tmp_path, harness):
     )
     with StandIn() as standin:
         yield Settings(home=home, open_meteo_url=standin.url, open_meteo_calls_per_minute=0)
-
-
-def artifact_keys() -> set[str]:
-    from prefect.client.orchestration import get_client
-
-    async def read():
-        async with get_client() as client:
-            return {a.key for a in await client.read_artifacts()}
-
-    return asyncio.run(read())
-
-
-def test_daily_flow_runs_every_stage_and_publishes_artifacts(flow_home):
-    from airsick_orchestration.flows import daily_flow
-
-    summary = daily_flow(flow_home)
-    assert summary["places"] == 1 and summary["feature_rows"] > 1000
-    assert summary["trained"] and summary["retrain_reason"] == "there is no champion yet"
-    assert summary["tomorrow"] and 0 < summary["tomorrow"][0]["probability"] < 1
-    assert summary["stale"] == []
-    assert {"promotion-decision", "tomorrow", "everyone"} <= artifact_keys()
-
-    again = daily_flow(flow_home)
-    assert not again["trained"], again["retrain_reason"]
-    assert again["retrain_reason"].startswith("only 0 new labelled days")
-    assert again["rows_ingested"] > 0 and again["new_hours"] == 0
 
 
 def test_a_failing_dbt_test_fails_the_flow(flow_home):

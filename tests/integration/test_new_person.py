@@ -94,14 +94,14 @@ def test_day_zero_through_the_model_server(new_person):
 
 def test_a_few_logged_days_and_then_a_short_diary_still_answer(new_person):
     today = date.today()
-    for back in range(10, 0, -1):
+    for back in range(5, 0, -1):
         sick = "--sick" if back % 4 == 0 else "--well"
         run(new_person, "diary", "log", sick, "--date", str(today - timedelta(days=back)))
     untrained = run(new_person, "train")  # the build has not seen the diary yet
     assert "no labelled day yet; the champion stays" in untrained.stdout
     built = run(new_person, "transform")
     assert "note:" in built.stderr  # what the build set aside, not a failure
-    # Ten days are too few to backtest, and need no backtest: the prior updated by them
+    # Five days are too few to backtest, and need no backtest: the prior updated by them
     # answers (rule 0), and says how many days it rests on.
     trained = run(new_person, "train")
     assert "updated by" in trained.stdout and "promoted to @champion" in trained.stdout
@@ -110,7 +110,7 @@ def test_a_few_logged_days_and_then_a_short_diary_still_answer(new_person):
 
     lines = [
         f"{today - timedelta(days=back)},{'true' if back % 3 == 0 else 'false'}"
-        for back in range(60, 10, -1)
+        for back in range(60, 5, -1)
     ]
     diary = Path(new_person["AIRSICK_HOME"]) / "older.csv"
     diary.write_text("date,sick\n" + "\n".join(lines) + "\n")

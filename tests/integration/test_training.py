@@ -133,18 +133,19 @@ def test_a_worse_challenger_is_refused_and_the_champion_stays(trained):
     )
 
 
-def test_same_seed_same_model_and_scores(built_demo, tmp_path):
-    reports = []
-    for name in ("a", "b"):
-        settings = built_demo.model_copy(
-            update={"mlflow_tracking_uri": f"sqlite:///{tmp_path / name}.sqlite"}
-        )
-        reports.append(steps.train(settings))
-    pd.testing.assert_frame_equal(reports[0].table, reports[1].table)
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'a'}.sqlite")
-    a = mlflow.pyfunc.load_model(f"runs:/{reports[0].run_id}/model")
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'b'}.sqlite")
-    b = mlflow.pyfunc.load_model(f"runs:/{reports[1].run_id}/model")
+def test_same_seed_same_model_and_scores(trained, built_demo, tmp_path):
+    """The module's first training again, in a registry of its own: the same scores and
+    the same model."""
+    first_settings, first = trained
+    settings = built_demo.model_copy(
+        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path / 'again'}.sqlite"}
+    )
+    again = steps.train(settings)
+    pd.testing.assert_frame_equal(first.table, again.table)
+    mlflow.set_tracking_uri(first_settings.tracking_uri)
+    a = mlflow.pyfunc.load_model(f"runs:/{first.run_id}/model")
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    b = mlflow.pyfunc.load_model(f"runs:/{again.run_id}/model")
     with connect(built_demo.lakehouse) as con:
         rows = con.execute("select * from lake.marts.fct_daily_features").df()
     np.testing.assert_array_equal(
