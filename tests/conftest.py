@@ -153,6 +153,30 @@ def built_demo(demo_settings):
     return demo_settings
 
 
+@pytest.fixture(scope="session")
+def first_training(built_demo, tmp_path_factory):
+    """The demo persona's first training on the demo home (three years of diary), once per
+    worker: ``(registry file, report)``. A test that registers more copies the registry
+    (``registry_copy``): the copies share the home's artifact store, each run its own folder.
+    """
+    from airsick_orchestration import steps
+
+    registry = tmp_path_factory.mktemp("first-training") / "mlflow.sqlite"
+    report = steps.train(
+        built_demo.model_copy(update={"mlflow_tracking_uri": f"sqlite:///{registry}"})
+    )
+    return registry, report
+
+
+def registry_copy(first_training, settings, folder: Path):
+    """``settings`` with a registry of its own that starts as ``first_training`` left it."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = shutil.copyfile(first_training[0], folder / "mlflow.sqlite")
+    return settings.model_copy(update={"mlflow_tracking_uri": f"sqlite:///{copy}"})
+
+
 def airsick_command(*args: str) -> list[str]:
     """The airsick CLI as a user runs it, in its own process."""
     return [sys.executable, "-m", "airsick_orchestration", *args]

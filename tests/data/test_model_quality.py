@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from airsick_orchestration import steps
 
 # The stated distance: the champion's Brier score within this of the oracle's, on the
 # walk-forward backtest (the persona's frailty and coin flips are unknowable to any model).
@@ -11,11 +10,8 @@ MAX_BRIER_GAP_TO_ORACLE = 0.02
 
 
 @pytest.fixture(scope="module")
-def report(built_demo, tmp_path_factory):
-    settings = built_demo.model_copy(
-        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path_factory.mktemp('q')}/db.sqlite"}
-    )
-    return steps.train(settings)
+def report(first_training):
+    return first_training[1]
 
 
 def test_champion_beats_both_baselines_on_brier_and_log_loss(report):

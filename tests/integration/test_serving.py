@@ -19,6 +19,7 @@ from airsick_serving.batch import score
 from airsick_serving.client import AirsickClient, ServingError
 from airsick_stores import Stores
 
+from tests.conftest import registry_copy
 from tests.helpers import read_raw
 
 
@@ -63,11 +64,9 @@ def stop(process) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(built_demo, tmp_path_factory):
-    settings = built_demo.model_copy(
-        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path_factory.mktemp('serving')}/db.sqlite"}
-    )
-    steps.train(settings)
+def served(first_training, built_demo, tmp_path_factory):
+    """The model server on the first training's registry (its own copy)."""
+    settings = registry_copy(first_training, built_demo, tmp_path_factory.mktemp("serving"))
     process, url = start_server(settings)
     wait_for(url)
     yield settings, url
@@ -165,6 +164,10 @@ def test_the_router_keeps_at_most_its_cache_of_champions(served, scoring_rows, m
 
     settings, _ = served
     _a_second_person(settings, "dee")
+    # The server's registry, also for this process's MLflow (a training here pointed it at
+    # the registry this one was copied from).
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
     monkeypatch.setenv("AIRSICK_SERVE_MODELS", "1")
     router = Everyone()

@@ -16,14 +16,14 @@ from airsick_training.evaluate import backtest, walk_forward_folds
 from airsick_training.models import LogisticGLM
 from airsick_training.pyfunc import model_input
 
+from tests.conftest import registry_copy
+
 
 @pytest.fixture(scope="module")
-def trained(built_demo, tmp_path_factory):
-    settings = built_demo.model_copy(
-        update={"mlflow_tracking_uri": f"sqlite:///{tmp_path_factory.mktemp('mlflow')}/db.sqlite"}
-    )
-    first = steps.train(settings)
-    return settings, first
+def trained(first_training, built_demo, tmp_path_factory):
+    """The first training, in a registry this module may add to."""
+    settings = registry_copy(first_training, built_demo, tmp_path_factory.mktemp("mlflow"))
+    return settings, first_training[1]
 
 
 def champion_version(settings):
