@@ -14,7 +14,6 @@ import pytest
 import requests
 from airsick_core.http import free_port
 from airsick_lakehouse import connect
-from airsick_orchestration import steps
 from airsick_serving.batch import score
 from airsick_serving.client import AirsickClient, ServingError
 from airsick_stores import Stores
@@ -241,8 +240,20 @@ def test_a_batch_of_ten_thousand_rows_is_scored_and_only_beyond_the_limit_refuse
     assert "AIRSICK_SERVE_MAX_ROWS" in answer.json()["message"]
 
 
-def test_a_promotion_while_clients_score_fails_no_request(served, scoring_rows):
+def test_a_promotion_while_clients_score_fails_no_request(served, scoring_rows, first_training):
+    import json
+
+    import mlflow
+    from airsick_core.names import CHAMPION, model_name
+    from airsick_stores import Registry
+    from airsick_training.train import train
+
     settings, url = served
+    # The champion's own recipe, fitted again: the gate promotes it as version 2 (rule 2).
+    # Only that recipe is backtested, so the promotion comes while the clients score.
+    registry = mlflow.MlflowClient(settings.tracking_uri, registry_uri=settings.tracking_uri)
+    champion = registry.get_model_version_by_alias(model_name(settings.person), CHAMPION)
+    recipe = {first_training[1].challenger: json.loads(champion.tags["recipe"])}
     client = AirsickClient(url, attempts=1)
     seen, failures, stop_flag = [], [], threading.Event()
 
@@ -257,8 +268,14 @@ def test_a_promotion_while_clients_score_fails_no_request(served, scoring_rows):
     for worker in workers:
         worker.start()
     try:
-        report = steps.train(settings)  # same recipe, newer fit: promoted as version 2
-        assert report.promoted and report.version == "2"
+        report = train(
+            settings.lakehouse,
+            Registry(settings.tracking_uri),
+            person=settings.person,
+            ui_url="http://127.0.0.1:5000",
+            candidates=recipe,
+        )
+        assert report.promoted and report.version == "2", report.reason
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and (not seen or seen[-1] != "2"):
             time.sleep(0.2)

@@ -27,6 +27,8 @@ def trained(first_training, built_demo, tmp_path_factory):
 
 
 def champion_version(settings):
+    """The champion in this module's registry, which MLflow's calls here then use."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
     return mlflow.MlflowClient().get_model_version_by_alias(model_name(settings.person), "champion")
 

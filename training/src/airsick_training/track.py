@@ -7,13 +7,13 @@ import json
 import logging
 import subprocess
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import mlflow
 import numpy as np
 import pandas as pd
-import sklearn
 from airsick_core.names import CHALLENGER, CHAMPION, model_name
 from airsick_stores.registry import BACKTEST_ARTIFACT, TRIGGERS_ARTIFACT, quoted
 from mlflow import MlflowClient
@@ -165,7 +165,7 @@ def _log_model(dataset: Dataset, served: AirsickModel) -> str:
             f"mlflow=={mlflow.__version__}",
             f"numpy=={np.__version__}",
             f"pandas=={pd.__version__}",
-            f"scikit-learn=={sklearn.__version__}",
+            f"scikit-learn=={metadata.version('scikit-learn')}",
         ],
     )
     return info.model_uri
@@ -390,7 +390,7 @@ def ensure_router(
                     f"mlflow=={mlflow.__version__}",
                     f"numpy=={np.__version__}",
                     f"pandas=={pd.__version__}",
-                    f"scikit-learn=={sklearn.__version__}",
+                    f"scikit-learn=={metadata.version('scikit-learn')}",
                 ],
             )
         if not client.search_registered_models(filter_string=f"name = {quoted(ROUTER_MODEL)}"):
