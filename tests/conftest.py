@@ -33,13 +33,15 @@ ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts
 LONGEST_FIRST = (
     "integration/test_stack.py",
     "browser/test_app.py",
-    "integration/test_overlaps.py",
     "data/test_real_people.py",
-    "integration/test_new_person.py",
-    "integration/test_alert_faults.py",
-    "integration/test_your_data.py",
     "integration/test_serving.py",
-    "integration/test_training.py",
+    "integration/test_new_person.py",
+    "integration/test_overlaps.py",
+    "integration/test_your_data.py",
+    "integration/test_alert_faults.py",
+    "integration/test_transform.py",
+    "integration/test_many_people.py",
+    "integration/test_deployed_topology.py",
     "integration/test_images.py",
 )
 # `make test` runs `--dist loadfile`: a file's tests run on one worker, so its module and
