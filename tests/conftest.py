@@ -28,40 +28,56 @@ NOW = datetime(2026, 5, 20, 18, 0, tzinfo=UTC)
 ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts"))
 
 
-# The longest test files (minutes each), started first: `make test` gives each file to one
-# worker, and a long one picked up last would leave the other workers idle at the end.
+# The longest units of work (a minute or more each, by the last timing), started first:
+# `make test` gives each unit to one worker as it frees up, and a long one picked up last
+# would leave the other worker idle at the end.
 LONGEST_FIRST = (
     "integration/test_stack.py",
     "browser/test_app.py",
-    "data/test_real_people.py",
-    "integration/test_serving.py",
     "integration/test_new_person.py",
-    "integration/test_overlaps.py",
     "integration/test_your_data.py",
     "integration/test_alert_faults.py",
+    "integration/test_overlaps.py",
     "integration/test_transform.py",
     "integration/test_many_people.py",
-    "integration/test_deployed_topology.py",
+    "integration/test_serving.py",
     "integration/test_images.py",
+    "integration/test_deployed_topology.py",
+    "data/test_real_people.py",
+    "data/test_learnt_prior.py",
+    "integration/test_cli.py",
+    "integration/test_build_while_writing.py",
 )
 # `make test` runs `--dist loadfile`: a file's tests run on one worker, so its module and
-# session fixtures are made once. The files that use the README's demo home (``demo_home``,
-# two minutes to make) are scheduled as one, so it is made once (``pytest_xdist_make_scheduler``).
+# session fixtures are made once. Two exceptions (``pytest_xdist_make_scheduler``): the
+# files that use the README's demo home (``demo_home``, two minutes to make) are one unit,
+# so it is made once; and test_real_people is one unit per real series, as each series has
+# a home of its own (a minute each).
 TOGETHER = {"integration/test_stack.py": "demo-home", "browser/test_app.py": "demo-home"}
+BY_SERIES = "data/test_real_people.py"
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """pytest-xdist's own file scheduling, with the files of ``TOGETHER`` as one unit."""
+    """pytest-xdist's own file scheduling, in the order of ``LONGEST_FIRST`` (xdist would
+    otherwise start the files with the most tests first), with the units described above."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
-    class Together(LoadFileScheduling):
+    from tests.real_people import SERIES
+
+    config.option.loadscopereorder = False
+
+    class Units(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             scope = super()._split_scope(nodeid)
-            return TOGETHER.get(scope.removeprefix("tests/"), scope)
+            path = scope.removeprefix("tests/")
+            if path == BY_SERIES:
+                params = nodeid.partition("[")[2]
+                return f"{scope}::" + next((s for s in SERIES if s in params), "")
+            return TOGETHER.get(path, scope)
 
-    return Together(config, log)
+    return Units(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -148,10 +164,11 @@ def demo_settings(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built_demo(demo_settings):
-    """The demo home with the lakehouse built by dbt."""
+    """The demo home with the lakehouse built by dbt, as the evening builds it (models and
+    data tests; test_transform runs the unit tests)."""
     from airsick_orchestration import steps
 
-    steps.transform(demo_settings)
+    steps.transform(demo_settings, unit_tests=False)
     return demo_settings
 
 

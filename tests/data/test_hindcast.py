@@ -41,7 +41,7 @@ def test_realized_brier_and_auc_per_month_match_sklearn(built_demo, tmp_path):
     folder.mkdir(parents=True)
     predictions.to_parquet(folder / "backfill.parquet")
 
-    steps.transform(settings)
+    steps.transform(settings, unit_tests=False)
     with connect(settings.lakehouse) as con:
         monthly = con.execute("select * from lake.hindcast.fct_hindcast_monthly").df()
         outcomes = con.execute(

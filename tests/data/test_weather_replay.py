@@ -52,7 +52,7 @@ def test_the_real_recording_reaches_the_feature_mart(shared_data, tmp_path):
         pointed = settings.model_copy(update={"open_meteo_url": server.url})
         _, weather = steps.ingest(pointed)
     assert weather.rows > 120 * 24
-    steps.transform(settings)
+    steps.transform(settings, unit_tests=False)
     with connect(settings.lakehouse) as con:
         mart = con.execute(
             "select local_date, temperature_min, temperature_max, relative_humidity_mean, "

@@ -136,9 +136,12 @@ def test_transform_and_docs_commands(demo_settings, monkeypatch, tmp_path):
     import shutil
 
     home = tmp_path / "copy"
-    # Only the raw lake and dlt's state: a DuckLake catalog keeps its data path absolute.
+    # Only the raw air and diary and dlt's state: a DuckLake catalog keeps its data path
+    # absolute, and the predictions other tests may have made would add the hindcast models.
     shutil.copytree(
-        demo_settings.home, home, ignore=shutil.ignore_patterns("catalog", "warehouse", "dbt")
+        demo_settings.home,
+        home,
+        ignore=shutil.ignore_patterns("catalog", "warehouse", "dbt", "predictions"),
     )
     monkeypatch.setenv("AIRSICK_HOME", str(home))
     built = airsick("transform")

@@ -32,6 +32,9 @@ def new_person(tmp_path_factory, prefect_api):
             AIRSICK_PLACES=PLACES,
             AIRSICK_OPEN_METEO_URL=server.url,
             AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
+            # Four months of air: every diary below fits in them; three years (the default,
+            # the demo's) would only make each build slower.
+            AIRSICK_HISTORY_START=(date.today() - timedelta(days=120)).isoformat(),
         )
         yield env
 

@@ -79,6 +79,7 @@ def test_a_rebuild_changes_nothing_and_readers_never_see_it_half_built(built_dem
     assert set(counts) == {len(before)}, "a reader saw a half-built table"
 
     assert summary.feature_rows == len(before)
+    assert summary.unit_tests > 0  # and airsick's SQL passed its dbt unit tests
     # Equal up to the last bits of floating-point sums, which DuckDB's parallel
     # aggregation may add in another order.
     pd.testing.assert_frame_equal(read_features(built_demo), before, check_exact=False, rtol=1e-9)

@@ -43,7 +43,7 @@ def home(tmp_path_factory):
     )
     other = settings.model_copy(update={"person": "ben"})
     steps.log_diary(other, day=settings.today(), sick=False)
-    steps.transform(settings)
+    steps.transform(settings, unit_tests=False)
     steps.train(settings)
     steps.predict(settings)
     ledger = settings.notifications_dir / "ana"

@@ -8,6 +8,7 @@ can read the lakehouse without carrying the build tools. Where the lakehouse is 
 from airsick_core.lake import Lakehouse
 
 from airsick_lakehouse.lakehouse import (
+    after_build,
     connect,
     count_rows,
     data_report,
@@ -19,6 +20,7 @@ from airsick_lakehouse.lakehouse import (
 
 __all__ = [
     "Lakehouse",
+    "after_build",
     "connect",
     "count_rows",
     "data_report",

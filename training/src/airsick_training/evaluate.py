@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
 from airsick_training.data import LABEL
 from airsick_training.features import inputs
@@ -130,6 +129,9 @@ def calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
 
 def score(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Return every metric; the ranking ones are NaN when only one class is present."""
+    # Imported here: an evening that does not train needs no scikit-learn (a second of start-up).
+    from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
     if len(y) == 0:
         return dict.fromkeys(METRICS, float("nan"))
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)

@@ -14,7 +14,7 @@ from airsick_lakehouse import Lakehouse
 from airsick_stores import Registry
 from airsick_stores.registry import ModelRef
 
-from airsick_training import learnt_prior, plots, track, triggers
+from airsick_training import learnt_prior, track, triggers
 from airsick_training.data import Dataset, load_dataset, load_oracle
 from airsick_training.drift import measure_each
 from airsick_training.evaluate import (
@@ -330,6 +330,8 @@ def _fit_gate_and_register(
 
 
 def _figures(tested: Backtested, fitted, served, x, y, days: int) -> dict:
+    from airsick_training import plots  # matplotlib and scikit-learn: only when training
+
     predictions = tested.predictions
     return {
         "roc": plots.roc({n: p for n, p in predictions.items() if p["y"].nunique() == 2}),
@@ -340,6 +342,12 @@ def _figures(tested: Backtested, fitted, served, x, y, days: int) -> dict:
             _coefficient_table(fitted, x, y, days), mean_effects(fitted, x, served.reference)
         ),
     }
+
+
+def _effects_figure(table) -> object:
+    from airsick_training import plots
+
+    return plots.effects(table, pd.Series(dtype=float))
 
 
 def retrain_decision(
@@ -442,7 +450,7 @@ def _register_simple(session: Session, model, decision: Decision) -> tuple[str, 
         },
         x,
         y,
-        figures={"feature_effects": plots.effects(fitted.table, pd.Series(dtype=float))},
+        figures={"feature_effects": _effects_figure(fitted.table)},
     )
     run_id, model_uri = track.log_training(session.experiment_id, dataset, served, record)
     return session.register(model_uri, fitted.spec(), run_id, evidence, decision), run_id

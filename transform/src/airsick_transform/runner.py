@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from airsick_core import names
-from airsick_lakehouse import Lakehouse, count_rows, data_report, has_raw, prepare
+from airsick_lakehouse import Lakehouse, after_build, has_raw, prepare
 
 # The dbt project: transform/dbt in a checkout; packaged inside the wheel (images).
 _PACKAGED = Path(__file__).resolve().parent / "dbt"
@@ -163,15 +163,16 @@ def build(
             "fix the data or the model, then run `airsick transform` again.",
             nodes,
         )
+    feature_rows, scoring_rows, notes = after_build(lakehouse, person, notes=select is None)
     return BuildSummary(
         models=counts["model"],
         tests=counts["test"],
         unit_tests=counts["unit_test"],
-        feature_rows=count_rows(lakehouse, names.FEATURES),
-        scoring_rows=count_rows(lakehouse, names.SCORING),
+        feature_rows=feature_rows,
+        scoring_rows=scoring_rows,
         seconds=time.perf_counter() - started,
         warnings=warnings,
-        notes=data_report(lakehouse, person) if select is None else [],
+        notes=notes,
         nodes=nodes,
     )
 
