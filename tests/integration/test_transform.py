@@ -134,7 +134,9 @@ def test_an_implausible_value_is_quarantined_not_a_failed_build(demo_settings, t
 def test_a_failing_test_of_our_own_logic_fails_with_its_name(demo_settings, tmp_path):
     # Every raw row names its place (ingestion's contract): a row without one is our bug.
     settings = _with_extra_raw_row(demo_settings, tmp_path, "place", None)
-    with pytest.raises(TransformError, match="not_null_stg_open_meteo__air_quality_place"):
+    with pytest.raises(
+        TransformError, match=r"not_null_stg_open_meteo__air_quality: .*column_name=place"
+    ):
         steps.transform(settings)
 
 

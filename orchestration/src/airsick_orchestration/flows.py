@@ -127,7 +127,7 @@ def _publish_dbt_results(nodes: list[dict]) -> None:
         failed = sum(node["status"] in ("error", "fail", "runtime error") for node in nodes)
         create_table_artifact(
             key="dbt-build",
-            table=nodes,
+            table=[{k: v for k, v in node.items() if k != "sql"} for node in nodes],
             description=f"dbt build: {len(nodes)} nodes, {failed} failed",
         )
 

@@ -157,7 +157,10 @@ def build(
     failures = [n for n in nodes if n["status"] in ("error", "fail", "runtime error")]
     warnings = [f"{n['kind']} {n['node']}: {n['message']}" for n in nodes if n["status"] == "warn"]
     if failures or not result.success:
-        shown = "; ".join(f"{n['kind']} {n['node']}: {n['message']}" for n in failures[:3])
+        shown = "; ".join(
+            f"{n['kind']} {n['node']}: {n['message']}{failing_rows(lakehouse, n)}"
+            for n in failures[:3]
+        )
         raise TransformError(
             f"dbt build failed ({shown or 'see the dbt log'}); "
             "fix the data or the model, then run `airsick transform` again.",
@@ -194,9 +197,31 @@ def node_results(results) -> list[dict]:
                 "rows": response.get("rows_affected"),
                 "failures": node_result.failures,
                 "message": (node_result.message or status).strip(),
+                "sql": getattr(node, "compiled_code", None) if kind == "test" else None,
             }
         )
     return rows
+
+
+def failing_rows(lakehouse: Lakehouse, node: dict, limit: int = 3) -> str:
+    """A failed data test's first rows, e.g. ``(column_name=place, null_rows=1)``: our tests
+    of several columns (``not_null_columns``, ``values_between``) name the column that
+    failed there. Empty when there is nothing to show or it cannot be read."""
+    if node["status"] != "fail" or not node.get("sql"):
+        return ""
+    from airsick_lakehouse import connect
+
+    try:
+        with connect(lakehouse) as con:
+            found = con.execute(f"select * from ({node['sql']}) limit {limit}")
+            names = [column[0] for column in found.description]
+            rows = found.fetchall()
+    except Exception:  # the message without the rows is still the message
+        return ""
+    shown = ", ".join(
+        "(" + ", ".join(f"{n}={v}" for n, v in zip(names, row, strict=True)) + ")" for row in rows
+    )
+    return f" {shown}" if shown else ""
 
 
 def generate_docs(lakehouse: Lakehouse, state_dir: Path, *, person: str, today: date) -> Path:
