@@ -34,26 +34,44 @@ ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts
 LONGEST_FIRST = (
     "integration/test_stack.py",
     "browser/test_app.py",
-    "integration/test_new_person.py",
-    "integration/test_your_data.py",
-    "integration/test_alert_faults.py",
-    "integration/test_overlaps.py",
     "integration/test_transform.py",
     "integration/test_many_people.py",
     "integration/test_serving.py",
+    "integration/test_new_person.py",
+    "integration/test_your_data.py",
+    "integration/test_overlaps.py",
     "integration/test_images.py",
     "integration/test_deployed_topology.py",
-    "data/test_real_people.py",
     "data/test_learnt_prior.py",
-    "integration/test_cli.py",
+    "integration/test_alert_faults.py",
     "integration/test_build_while_writing.py",
+    "data/test_real_people.py",
 )
 # `make test` runs `--dist loadfile`: a file's tests run on one worker, so its module and
-# session fixtures are made once. Two exceptions (``pytest_xdist_make_scheduler``): the
+# session fixtures are made once. The exceptions (``pytest_xdist_make_scheduler``): the
 # files that use the README's demo home (``demo_home``, two minutes to make) are one unit,
-# so it is made once; and test_real_people is one unit per real series, as each series has
-# a home of its own (a minute each).
-TOGETHER = {"integration/test_stack.py": "demo-home", "browser/test_app.py": "demo-home"}
+# and so are those that use the demo persona's home and its first training
+# (``demo_settings``, ``built_demo``, ``first_training``: a minute), so that each is made
+# once; test_real_people is one unit per real series, as each series has a home of its own.
+DEMO_SETTINGS = (
+    "integration/test_transform.py",
+    "integration/test_many_people.py",
+    "integration/test_serving.py",
+    "integration/test_training.py",
+    "integration/test_cli.py",
+    "integration/test_flows.py",
+    "integration/test_notify.py",
+    "data/test_model_quality.py",
+    "data/test_hindcast.py",
+    "data/test_drift_measured.py",
+    "data/test_features_contract.py",
+    "data/test_raw_lake_contract.py",
+)
+TOGETHER = {
+    "integration/test_stack.py": "demo-home",
+    "browser/test_app.py": "demo-home",
+    **dict.fromkeys(DEMO_SETTINGS, "demo-settings"),
+}
 BY_SERIES = "data/test_real_people.py"
 
 

@@ -78,6 +78,20 @@ def sources(tmp_path_factory) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def image(sources, tmp_path_factory):
+    """``image(package)``: the venv of that package's image, built once for this module."""
+    built: dict[str, Path] = {}
+
+    def venv_of(package: str) -> Path:
+        if package not in built:
+            built[package] = tmp_path_factory.mktemp(package) / "venv"
+            _build_environment(sources, package, built[package])
+        return built[package]
+
+    return venv_of
+
+
 def _build_environment(sources: Path, package: str, venv: Path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_"))},
@@ -123,10 +137,8 @@ print(" ".join(members))
 
 
 @pytest.mark.parametrize("package", sorted(SERVICES))
-def test_each_service_starts_in_its_own_image(package, sources, tmp_path):
-    venv = tmp_path / "venv"
-    _build_environment(sources, package, venv)
-    env = _image_env(venv, tmp_path)
+def test_each_service_starts_in_its_own_image(package, image, tmp_path):
+    env = _image_env(image(package), tmp_path)
 
     def in_image(command: list[str]) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -146,11 +158,10 @@ def test_each_service_starts_in_its_own_image(package, sources, tmp_path):
         assert "usage" in helped.stdout.lower(), f"{service}: no help from {command}"
 
 
-def test_the_app_answers_from_its_own_image(sources, tmp_path):
+def test_the_app_answers_from_its_own_image(image, tmp_path):
     (service, command), *_ = SERVICES["airsick-notebooks"]
     assert service == "app"
-    venv = tmp_path / "venv"
-    _build_environment(sources, "airsick-notebooks", venv)
+    venv = image("airsick-notebooks")
     port = free_port()
     # compose's command, on loopback and a free port, with the password compose requires.
     command = [*_help_command(command)[:-1], "--host", "127.0.0.1", "--port", str(port)]
