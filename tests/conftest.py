@@ -55,7 +55,6 @@ LONGEST_FIRST = (
 # once; test_real_people is one unit per real series, as each series has a home of its own.
 DEMO_SETTINGS = (
     "integration/test_transform.py",
-    "integration/test_many_people.py",
     "integration/test_serving.py",
     "integration/test_training.py",
     "integration/test_cli.py",

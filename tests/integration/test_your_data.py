@@ -162,7 +162,7 @@ def test_after_forget_no_file_the_product_wrote_holds_anything_of_theirs(tmp_pat
         tmp_path / "home",
         AIRSICK_STANDIN_PORT="0",
         AIRSICK_PERSON=person,
-        AIRSICK_HISTORY_START=(date.today() - timedelta(days=120)).isoformat(),
+        AIRSICK_HISTORY_START=(date.today() - timedelta(days=60)).isoformat(),
         HOME=str(tmp_path / "user"),
         TMPDIR=str(tmp_path / "tmp"),
     )
