@@ -224,7 +224,14 @@ def process_environment(home: Path, prefect_api: str | None = None, **settings: 
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("AIRSICK_", "AWS_", "PREFECT_"))
     }
-    env |= {"AIRSICK_HOME": str(home), "RUNTIME__DLTHUB_TELEMETRY": "false", **settings}
+    env |= {
+        "AIRSICK_HOME": str(home),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        # One `mlflow models serve` worker per model server: the suite starts several on two
+        # cores, and each worker costs seconds of CPU to start (the product's default is two).
+        "AIRSICK_SERVE_WORKERS": "1",
+        **settings,
+    }
     if prefect_api:
         env["AIRSICK_PREFECT_API_URL"] = prefect_api
     return env

@@ -30,6 +30,7 @@ def start_server(settings, poll: float = 1.0):
         "AIRSICK_PERSON": settings.person,
         "AIRSICK_MLFLOW_TRACKING_URI": settings.tracking_uri,
         "AIRSICK_SERVE_POLL_SECONDS": str(poll),
+        "AIRSICK_SERVE_WORKERS": "1",  # as process_environment: several servers, two cores
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "airsick_orchestration", "serve", "--port", str(port)],

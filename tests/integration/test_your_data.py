@@ -150,14 +150,39 @@ def test_forget_removes_the_person_everywhere_and_only_them(home, tmp_path):
     assert steps.import_diary(home, backup).written == 121
 
 
-def test_after_forget_no_file_the_product_wrote_holds_anything_of_theirs(tmp_path):
+def test_after_forget_no_file_the_product_wrote_holds_anything_of_theirs(tmp_path, monkeypatch):
     """The README's main job for a person, a note in their diary, the evening run again, then
     `airsick forget`: every file the processes wrote is read (bytes, Parquet values,
     compressed state) for their name and their note. Their home, their working folder, their
-    user folder (HOME) and their temporary files (TMPDIR) all sit under ``tmp_path``."""
+    user folder (HOME) and their temporary files (TMPDIR) all sit under ``tmp_path``. The
+    commands share the home's Prefect server, as they do while `airsick up` runs (its
+    database in the home, its marker saying where it answers), started here with that HOME
+    and TMPDIR."""
+    import json
+    import os
+
+    from airsick_orchestration.prefect_server import TemporaryPrefectServer, prefect_marker
+
     person, note = "quetzal-7f3a", "zebra lantern under the bridge"
     for folder in ("user", "tmp", "work"):
         (tmp_path / folder).mkdir()
+    for name, folder in (("HOME", "user"), ("TMPDIR", "tmp")):
+        monkeypatch.setenv(name, str(tmp_path / folder))
+    home = Settings(home=tmp_path / "home")
+    prefect_marker(home).parent.mkdir(parents=True)
+    prefect = TemporaryPrefectServer(home)
+    try:
+        prefect.wait()
+        prefect_marker(home).write_text(
+            json.dumps({"api_url": prefect.api_url, "pid": os.getpid()})
+        )
+        _forget_everything_of_one_person(tmp_path, person, note)
+    finally:
+        prefect.stop()
+    assert files_mentioning(tmp_path, [person, note]) == {}
+
+
+def _forget_everything_of_one_person(tmp_path, person: str, note: str) -> None:
     env = process_environment(
         tmp_path / "home",
         AIRSICK_STANDIN_PORT="0",
@@ -185,4 +210,3 @@ def test_after_forget_no_file_the_product_wrote_holds_anything_of_theirs(tmp_pat
     assert files_mentioning(tmp_path / "home", [person, note])  # the scan sees them
     said = airsick("forget", "--person", person, "--yes")
     assert "from Prefect" in said and "flow runs" in said
-    assert files_mentioning(tmp_path, [person, note]) == {}

@@ -197,6 +197,12 @@ class Settings(BaseSettings):
         description="How many people's champions the model server keeps loaded (the least "
         "recently asked for go first; its memory follows this, not the number of people).",
     )
+    serve_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Worker processes of `mlflow models serve` behind the model server; each "
+        "loads the models it is asked for. Two use both cores of a small machine.",
+    )
 
     prefect_api_url: str | None = Field(
         default=None,
@@ -442,6 +448,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "serve_max_rows",
         "serve_poll_seconds",
         "serve_models",
+        "serve_workers",
     ),
     "Orchestration (Prefect)": ("prefect_api_url", "prefect_port", "daily_cron"),
     "The app (marimo)": ("app_port", "app_password"),

@@ -262,6 +262,7 @@ def serve(
         settings.serve_poll_seconds,
         settings.serve_max_rows,
         settings.serve_models,
+        settings.serve_workers,
     )
 
 

@@ -30,8 +30,8 @@ class Backend:
     tracking_uri: str
     log_path: Path
     host: str = "127.0.0.1"
-    # Two uvicorn workers: one model server uses both cores while the front waits on it
-    # (at 8 clients: 775 req/s against 479 with one; benchmarks/serving.py).
+    # Two uvicorn workers (AIRSICK_SERVE_WORKERS): one model server uses both cores while the
+    # front waits on it (at 8 clients: 775 req/s against 479 with one; benchmarks/serving.py).
     workers: int = 2
     environment: dict[str, str] = field(default_factory=dict)  # more for the model's process
     process: subprocess.Popen | None = field(default=None, repr=False)

@@ -55,6 +55,7 @@ class Front:
     switches: int = 0
     max_rows: int = MAX_ROWS
     models: int = 256  # how many people's champions the router keeps loaded
+    workers: int = 2  # `mlflow models serve` worker processes
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.tracking_uri)
@@ -91,6 +92,7 @@ class Front:
             free_port(),
             self.tracking_uri,
             self.log_dir / f"model-server-v{ref.version}.log",
+            workers=self.workers,
             environment={
                 "AIRSICK_SERVE_MODELS": str(self.models),
                 "AIRSICK_SERVE_POLL_SECONDS": str(self.poll_seconds),
@@ -268,6 +270,7 @@ def serve(
     poll_seconds: float = 5.0,
     max_rows: int = MAX_ROWS,
     models: int = 256,
+    workers: int = 2,
 ) -> None:
     """Run the front until interrupted (``airsick serve``)."""
     import uvicorn
@@ -280,6 +283,7 @@ def serve(
             poll_seconds=poll_seconds,
             max_rows=max_rows,
             models=models,
+            workers=workers,
         )
     )
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
