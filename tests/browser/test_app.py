@@ -104,10 +104,15 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def test_the_app_shows_the_model_servers_prediction_at_both_widths(running, browser):
+def test_the_app_shows_the_model_servers_prediction_and_my_triggers_at_both_widths(
+    running, browser
+):
+    """One page at each width (each opened page is a notebook session of its own): the
+    model server's answer for tomorrow, then what affects me."""
     from airsick_core.settings import Settings
     from airsick_lakehouse import connect
     from airsick_serving.client import AirsickClient
+    from airsick_stores import Registry
 
     settings = Settings(home=running["env"]["AIRSICK_HOME"])
     with connect(settings.lakehouse) as con:
@@ -115,6 +120,9 @@ def test_the_app_shows_the_model_servers_prediction_at_both_widths(running, brow
             "select * from lake.marts.fct_scoring_features order by local_date limit 1"
         ).df()
     (expected,) = AirsickClient(running["model"]).predict(rows)
+    latest, _ = Registry(settings.tracking_uri).triggers(settings.person)
+    raising = [t for t in latest["triggers"] if t["verdict"] == "raises your risk"]
+    assert raising, "the demo persona's diary shows at least one trigger"
     for name, width in WIDTHS.items():
         page = open_app(browser, running["app"], width)
         text = page.inner_text("body")
@@ -130,7 +138,26 @@ def test_the_app_shows_the_model_servers_prediction_at_both_widths(running, brow
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width + 1, f"{overflow} px wide at {width} px"
         assert screenshot(page, f"app-{name}").stat().st_size > 20_000
+        _my_triggers(page, latest, raising)
+        assert screenshot(page, f"app-triggers-{name}").stat().st_size > 20_000
         page.close()
+
+
+def _my_triggers(page, latest: dict, raising: list[dict]) -> None:
+    heading = page.get_by_role("heading", name="What affects me")
+    heading.scroll_into_view_if_needed()
+    page.get_by_text(f"From your {latest['labelled_days']} logged days (training").wait_for()
+    # The forest plot is drawn (Vega renders it as an SVG or a canvas).
+    chart = page.locator(".vega-embed").filter(has=page.locator("canvas, svg"))
+    assert chart.count() >= 1
+    # The table (in marimo's shadow DOM) says each verdict in words and names what raises
+    # the risk.
+    for trigger in raising:
+        row = page.locator("tr", has_text=trigger["label"]).first
+        row.wait_for(timeout=30_000)
+        assert "raises your risk" in row.inner_text()
+    # The backtest stands apart from the evening-before predictions, from the first day.
+    page.get_by_text("(not predictions you received)").wait_for(timeout=30_000)
 
 
 def test_logging_a_day_through_the_form_lands_in_the_lake(running, browser):
@@ -174,35 +201,6 @@ def test_a_stopped_model_server_gets_one_friendly_line_and_the_rest_works(runnin
     assert page.get_by_text("not answering").count() == 1
     screenshot(page, "app-model-server-down-phone")
     page.close()
-
-
-def test_my_triggers_at_both_widths(running, browser):
-    from airsick_stores import Registry
-
-    settings = Settings(home=running["env"]["AIRSICK_HOME"])
-    latest, _ = Registry(settings.tracking_uri).triggers(settings.person)
-    raising = [t for t in latest["triggers"] if t["verdict"] == "raises your risk"]
-    assert raising, "the demo persona's diary shows at least one trigger"
-    for name, width in WIDTHS.items():
-        page = open_app(browser, running["app"], width)
-        heading = page.get_by_role("heading", name="What affects me")
-        heading.scroll_into_view_if_needed()
-        page.get_by_text(f"From your {latest['labelled_days']} logged days (training").wait_for()
-        # The forest plot is drawn (Vega renders it as an SVG or a canvas).
-        chart = page.locator(".vega-embed").filter(has=page.locator("canvas, svg"))
-        assert chart.count() >= 1
-        # The table (in marimo's shadow DOM) says each verdict in words and names what
-        # raises the risk.
-        for trigger in raising:
-            row = page.locator("tr", has_text=trigger["label"]).first
-            row.wait_for(timeout=30_000)
-            assert "raises your risk" in row.inner_text()
-        overflow = page.evaluate("document.documentElement.scrollWidth")
-        assert overflow <= width + 1, f"{overflow} px wide at {width} px"
-        # The backtest stands apart from the evening-before predictions, from the first day.
-        page.get_by_text("(not predictions you received)").wait_for(timeout=30_000)
-        assert screenshot(page, f"app-triggers-{name}").stat().st_size > 20_000
-        page.close()
 
 
 def test_the_risk_waits_until_today_is_logged_or_asked_for(running, browser, tmp_path):
