@@ -43,6 +43,7 @@ LONGEST_FIRST = (
     "integration/test_images.py",
     "integration/test_deployed_topology.py",
     "data/test_learnt_prior.py",
+    "integration/test_cluster.py",
     "integration/test_alert_faults.py",
     "integration/test_build_while_writing.py",
     "data/test_real_people.py",

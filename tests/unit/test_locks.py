@@ -19,6 +19,14 @@ def test_a_second_holder_is_refused_with_who_holds_it(tmp_path):
             pass
         with exclusive(tmp_path, "training"):  # another name is another lock
             pass
+    with exclusive(tmp_path, "training", "ann"):
+        with exclusive(tmp_path, "training", "ben"):  # another key too
+            pass
+        with (
+            pytest.raises(RunInProgressError, match="A training run"),
+            exclusive(tmp_path, "training", "ann"),
+        ):
+            pass
     with exclusive(tmp_path, "daily"):  # released on exit
         pass
 

@@ -216,6 +216,12 @@ class Settings(BaseSettings):
         default="0 18 * * *",
         description="When the daily flow runs, as cron in the person's first place's timezone.",
     )
+    dask_address: str | None = Field(
+        default=None,
+        description="Where the evening's per-person trainings run: a Dask scheduler "
+        "(tcp://host:8786), or `local` for a Dask cluster of this machine's cores; default: "
+        "one after another in the flow's own process.",
+    )
     app_port: int = Field(default=2718, ge=1, le=65535, description="Port of the marimo app.")
     app_password: SecretStr | None = Field(
         default=None,
@@ -450,7 +456,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "serve_models",
         "serve_workers",
     ),
-    "Orchestration (Prefect)": ("prefect_api_url", "prefect_port", "daily_cron"),
+    "Orchestration (Prefect)": ("prefect_api_url", "prefect_port", "daily_cron", "dask_address"),
     "The app (marimo)": ("app_port", "app_password"),
     "Messages: the evening alert and the diary reminder (Apprise)": (
         "notify_url",

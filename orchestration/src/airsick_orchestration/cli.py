@@ -31,6 +31,7 @@ from airsick_transform.runner import TransformError
 from pydantic import ValidationError
 
 from airsick_orchestration import locks, optional, present, steps
+from airsick_orchestration.cluster import ClusterError
 from airsick_orchestration.prefect_server import PrefectServerError
 from airsick_orchestration.present import console, fail
 
@@ -60,6 +61,7 @@ USER_ERRORS = (
     optional.NotInstalledError,
     Unavailable,
     locks.RunInProgressError,
+    ClusterError,
     PrefectServerError,
 )
 
@@ -478,6 +480,12 @@ def _use_prefect(settings: Settings):
 def _run_flow(settings: Settings, stage: str, temporary=None) -> dict:
     """Run one flow in this process with ``settings``, a status line per stage; user errors
     end it. ``temporary``: the server ``_use_prefect`` started earlier, if the command did."""
+    from airsick_orchestration import cluster
+
+    try:
+        cluster.check(settings)  # the flow checks too (a deployment's run); here, at once
+    except ClusterError as error:
+        fail(str(error))
     temporary = temporary or _use_prefect(settings)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

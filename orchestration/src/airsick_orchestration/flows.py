@@ -3,7 +3,8 @@
 The daily flow is one evening for everyone (``everyones_evening``): every place's air once,
 one build, the prior learnt once, everyone's champions and retrain rules read together, a
 training flow run for each person whose rule says so (its parameter is that person's
-settings: what ``airsick forget`` finds), everyone scored in one pass, each person's alert.
+settings: what ``airsick forget`` finds), or with AIRSICK_DASK_ADDRESS one training task
+each on a Dask cluster (``cluster``), everyone scored in one pass, each person's alert.
 What is shared is done once; what is a person's own (their training) is theirs alone. One
 person's failure is theirs: the others are answered, and the summary names who failed and
 why.
@@ -162,6 +163,11 @@ def train_flow(settings: Settings, force: bool = False, reason: str | None = Non
     logger.info("retrain %s: %s", "needed" if needed or force else "skipped", reason)
     if not (needed or force):
         return {"trained": False, "reason": reason}
+    return _train_and_publish(settings, reason)
+
+
+def _train_and_publish(settings: Settings, reason: str) -> dict:
+    """Train, gate and publish the decision as an artifact; return what the summary says."""
     report = train_task(settings)
     table = _markdown(report.table.round(4))
     verdict = "promoted to @champion" if report.promoted else "stays @challenger"
@@ -183,6 +189,34 @@ def train_flow(settings: Settings, force: bool = False, reason: str | None = Non
         "promoted": report.promoted,
         "scores": scores,
     }
+
+
+@task(retries=0, task_run_name="train {settings.person}", cache_policy=NO_CACHE)
+def train_person_task(settings: Settings, reason: str) -> dict:
+    """One person's training, gate and decision, on whichever Dask worker runs it (the
+    summary names the worker)."""
+    from distributed import get_worker
+
+    worker = get_worker().address
+    get_run_logger().info("training %s on Dask worker %s", settings.person, worker)
+    return _train_and_publish(settings, reason) | {"worker": worker}
+
+
+@flow(name="trainings", log_prints=True)
+def trainings_flow(people: list[Settings], reasons: dict[str, str]) -> dict[str, dict]:
+    """Everyone due a training, each as a task on the flow's task runner (a Dask cluster:
+    ``cluster.task_runner``); whose failed is theirs, and said."""
+    futures = {p.person: train_person_task.submit(p, reasons[p.person]) for p in people}
+    done = {}
+    for person, future in futures.items():
+        future.wait()
+        state = future.state
+        done[person] = (
+            {"ok": True, "result": state.result()}
+            if state.is_completed()
+            else {"ok": False, "why": _why(state)}
+        )
+    return done
 
 
 @task(**IO_RETRIES)
@@ -344,15 +378,13 @@ def everyones_evening(settings: Settings) -> Evening:
     started = time.perf_counter()
     trained = {name: {"trained": False, "reason": decisions[name].reason} for name in names}
     retrained = []
-    for person in people:
-        if person.person in failed or not decisions[person.person].promote:
-            continue
-        state = train_flow(person, reason=decisions[person.person].reason, return_state=True)
-        if state.is_completed():
-            trained[person.person] = state.result()
-            retrained.append(person.person)
+    due = [p for p in people if p.person not in failed and decisions[p.person].promote]
+    for name, outcome in _trainings(settings, due, decisions).items():
+        if outcome["ok"]:
+            trained[name] = outcome["result"]
+            retrained.append(name)
         else:
-            failed[person.person] = f"their training failed: {_why(state)}"
+            failed[name] = f"their training failed: {outcome['why']}"
     if retrained:  # the trained: their champion may be new
         loaded |= champions_task(settings, retrained)[0]
     seconds["train"] = round(time.perf_counter() - started, 2)
@@ -381,6 +413,29 @@ def everyones_evening(settings: Settings) -> Evening:
         get_run_logger().error("an evening failed: %s", failed[name])
     _publish_everyone(tomorrow, failed)
     return Evening(tomorrow, trained, alerts, failed, seconds)
+
+
+def _trainings(settings: Settings, due: list[Settings], decisions: dict) -> dict[str, dict]:
+    """Train everyone ``due``: one training flow run each, one after another, or all as
+    tasks on the Dask cluster of AIRSICK_DASK_ADDRESS (``cluster``)."""
+    if not due:
+        return {}
+    if settings.dask_address:
+        from airsick_orchestration import cluster
+
+        reasons = {person.person: decisions[person.person].reason for person in due}
+        steps.ensure_router(settings)  # here, once, rather than raced by the workers
+        runner = cluster.task_runner(settings)
+        return trainings_flow.with_options(task_runner=runner)(due, reasons)
+    found = {}
+    for person in due:
+        state = train_flow(person, reason=decisions[person.person].reason, return_state=True)
+        found[person.person] = (
+            {"ok": True, "result": state.result()}
+            if state.is_completed()
+            else {"ok": False, "why": _why(state)}
+        )
+    return found
 
 
 def _publish_everyone(tomorrow: dict, failed: dict[str, str]) -> None:
@@ -423,6 +478,10 @@ def _daily(settings: Settings) -> dict:
         seconds[name] = round(time.perf_counter() - started, 2)
         return result
 
+    if settings.dask_address:
+        from airsick_orchestration import cluster
+
+        cluster.check(settings)  # before anything is written
     ingested = timed("ingest", lambda: ingest_flow(settings))
     stale = freshness(settings)
     built = timed("transform", lambda: transform_flow(settings))

@@ -16,10 +16,11 @@ class RunInProgressError(RuntimeError):
 
 
 @contextlib.contextmanager
-def exclusive(folder: Path, name: str) -> Iterator[None]:
-    """Hold ``<folder>/<name>.lock`` for the duration, or raise RunInProgressError at once."""
+def exclusive(folder: Path, name: str, key: str | None = None) -> Iterator[None]:
+    """Hold ``<folder>/<name>.lock`` (``<name>-<key>.lock``: one lock per key, e.g. per
+    person) for the duration, or raise RunInProgressError at once."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.lock"
+    path = folder / (f"{name}-{key}.lock" if key else f"{name}.lock")
     handle = path.open("a+")
     try:
         try:
