@@ -3,9 +3,11 @@
 PostgreSQL from Debian's packages, set up by compose's own init script (one database and
 owner each for Prefect, MLflow and the DuckLake catalog); moto's S3 server in MinIO's place
 with the same buckets; `mlflow server` on Postgres with artifacts on S3; `prefect server`
-on Postgres. The daily flow then runs against them with the deployed settings (training,
-registering and loading each champion all through the tracking server), and the lake, the
-registry and the predictions are checked where compose would keep them.
+on Postgres; a Dask scheduler and two workers as processes of their own. The daily flow
+then runs against them with the deployed settings for four people, their trainings on the
+Dask workers (training, registering and loading each champion all through the tracking
+server), and the lake, the registry and the predictions are checked where compose would
+keep them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from airsick_core.http import free_port
 from tests.conftest import REPO, airsick_command, process_environment
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PEOPLE = ("ann", "ben", "cy")  # beside the demo person
 PASSWORDS = {
     "PREFECT_DB_PASSWORD": "prefect-test-password",
     "MLFLOW_DB_PASSWORD": "mlflow-test-password",
@@ -116,6 +119,19 @@ def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float 
 def keys(s3, bucket: str, prefix: str) -> list[str]:
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def persons(s3, prefix: str) -> set[str]:
+    """Whose rows the Parquet files under ``prefix`` in the lake bucket hold."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    found = set()
+    for key in keys(s3, "lake", prefix):
+        body = s3.get_object(Bucket="lake", Key=key)["Body"].read()
+        found |= set(pq.read_table(io.BytesIO(body)).column("person").to_pylist())
+    return found
 
 
 def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
@@ -206,7 +222,47 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
                 AIRSICK_HISTORY_START=(date.today() - timedelta(days=120)).isoformat(),
                 **moto_s3,
             )
-            for command in (("diary", "persona"), ("run", "daily")):
+            # compose's dask-scheduler and two dask-workers, with the deployments' settings:
+            # the evening's trainings run on them (AIRSICK_DASK_ADDRESS).
+            dask_port = free_port()
+            start(
+                "dask-scheduler",
+                [
+                    str(bin_dir / "dask"),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(dask_port),
+                    "--no-dashboard",
+                ],
+                env,
+            )
+            scheduler = f"tcp://127.0.0.1:{dask_port}"
+            for worker in ("a", "b"):
+                start(
+                    f"dask-worker-{worker}",
+                    [
+                        str(bin_dir / "dask"),
+                        "worker",
+                        scheduler,
+                        "--nthreads",
+                        "1",
+                        "--name",
+                        worker,
+                        "--no-dashboard",
+                    ],
+                    env,
+                )
+            env["AIRSICK_DASK_ADDRESS"] = scheduler
+            commands = [("diary", "persona")]
+            # Three more people at the demo person's home (its air shared): with no diary,
+            # their first training registers the prior; four trainings for two workers.
+            commands += [
+                ("person", "add", name, "--place", "flat=40.4168,-3.7038,Europe/Madrid")
+                for name in PEOPLE
+            ]
+            for command in (*commands, ("run", "daily")):
                 done = subprocess.run(
                     airsick_command(*command),
                     env=env,
@@ -221,6 +277,18 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
             assert summary["trained"] and summary["retrain_reason"] == "there is no champion yet"
             assert summary["tomorrow"] and 0 < summary["tomorrow"][0]["probability"] < 1
             assert summary["stale"] == []
+            assert summary["people"] == 1 + len(PEOPLE) == summary["answered"], summary
+            # Each training ran on a worker of the cluster, and both workers had some.
+            logs = (
+                httpx.post(f"{prefect}/api/logs/filter", json={"limit": 200})
+                .raise_for_status()
+                .json()
+            )
+            trained_on = [
+                log["message"].split()[-1] for log in logs if "on Dask worker" in log["message"]
+            ]
+            assert len(trained_on) == 1 + len(PEOPLE), trained_on
+            assert len(set(trained_on)) == 2, trained_on
 
             # The lake: raw Parquet, the DuckLake's feature tables, tomorrow's predictions.
             assert keys(s3, "lake", "airsick/raw/air_quality/")
@@ -247,7 +315,7 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
                 .raise_for_status()
                 .json()
             )
-            assert {"daily", "ingest", "transform", "train"} <= {
+            assert {"daily", "ingest", "transform", "trainings"} <= {
                 httpx.get(f"{prefect}/api/flows/{r['flow_id']}").json()["name"] for r in runs
             }
             # ...and what the evening published for people to read in its UI.
@@ -268,7 +336,8 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
             assert done.returncode == 0, done.stdout + done.stderr
             assert "diary rows" in done.stdout and "mlflow gc" in done.stdout
             assert not keys(s3, "lake", "airsick/raw/diary/")
-            assert not keys(s3, "lake", "airsick/raw/predictions/")
+            # The evening's one predictions file keeps the others' rows, not theirs.
+            assert persons(s3, "airsick/raw/predictions/") == set(PEOPLE)
             assert keys(s3, "lake", "airsick/raw/air_quality/")
             deleted = httpx.post(
                 f"{mlflow}/api/2.0/mlflow/runs/search",
