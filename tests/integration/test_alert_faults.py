@@ -52,8 +52,9 @@ def home(tmp_path_factory, prefect_api):
             AIRSICK_STANDIN_PORT="0",
             AIRSICK_OPEN_METEO_URL=standin.url,
             AIRSICK_OPEN_METEO_CALLS_PER_MINUTE="0",
-            # Four months are enough to train and score; three years would only cost time.
-            AIRSICK_HISTORY_START=(date.today() - timedelta(days=120)).isoformat(),
+            # A month is enough to train (the prior updated by the diary) and to score;
+            # years would only cost time.
+            AIRSICK_HISTORY_START=(date.today() - timedelta(days=30)).isoformat(),
         )
         made = subprocess.run(
             airsick_command("demo", "--once"), env=env, capture_output=True, text=True, timeout=600

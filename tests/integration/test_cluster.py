@@ -1,10 +1,11 @@
 """The evening's trainings on Dask (``AIRSICK_DASK_ADDRESS=local``: a cluster of this
 machine's cores, two single-thread workers here), through prefect-dask's task runner.
 
-A home of four people on forty-five days of the demo persona's air (three of them with ten
-days of diary each) has its first evening: every training runs as a task on a worker process
-of the cluster, everyone is answered and gets a champion, and the work is seen on both
-workers.
+A home of four people on twenty days of the demo persona's air (three of them with ten days
+of diary each; a diary this short updates the prior, no backtest) has its first evening:
+every training runs as a task on a worker process of the cluster, everyone is answered and
+gets a champion, and the work is seen on both workers. The runs are recorded in the
+session's Prefect server.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 from datetime import timedelta
 
 import mlflow
-import pytest
 from airsick_core.names import model_name
 from airsick_core.places import Place
 from airsick_core.settings import Settings
@@ -23,28 +23,23 @@ from airsick_standin.server import StandIn
 OTHERS = ("ann", "ben", "cy")
 
 
-@pytest.fixture(scope="module")
-def harness():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
-
-
-def _training_logs() -> list[str]:
+def _training_logs(people: set[str]) -> list[str]:
+    """The log lines of ``people``'s trainings on Dask workers, as the Prefect UI shows."""
     from prefect.client.orchestration import get_client
 
     async def read():
         async with get_client() as client:
             return [log.message for log in await client.read_logs()]
 
-    return [m for m in asyncio.run(read()) if "on Dask worker" in m]
+    lines = [m for m in asyncio.run(read()) if "on Dask worker" in m]
+    return [m for m in lines if m.split()[1] in people]
 
 
-def test_the_evening_trains_everyone_on_a_local_dask_cluster(tmp_path, harness):
+def test_the_evening_trains_everyone_on_a_local_dask_cluster(tmp_path, prefect_api):
     from airsick_orchestration import flows, steps
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with StandIn() as standin:
+    with StandIn() as standin, temporary_settings(updates={PREFECT_API_URL: prefect_api}):
         settings = Settings(
             home=tmp_path / "home",
             open_meteo_url=standin.url,
@@ -53,7 +48,7 @@ def test_the_evening_trains_everyone_on_a_local_dask_cluster(tmp_path, harness):
             train_threads=1,
         )
         settings = settings.model_copy(
-            update={"history_start": settings.today() - timedelta(days=45)}
+            update={"history_start": settings.today() - timedelta(days=20)}
         )
         steps.create_persona(settings)
         people = steps.stores(settings).people
@@ -66,6 +61,7 @@ def test_the_evening_trains_everyone_on_a_local_dask_cluster(tmp_path, harness):
             ]
             steps.stores(settings).diary.append(diary_events(name, days, seed=index))
         summary = flows.daily_flow(settings)
+        logs = _training_logs({settings.person, *OTHERS})
 
     assert summary["people"] == 4 and summary["answered"] == 4, summary
     assert summary["failed"] == {}, summary
@@ -74,7 +70,6 @@ def test_the_evening_trains_everyone_on_a_local_dask_cluster(tmp_path, harness):
     )
     for person in (settings.person, *OTHERS):
         assert client.get_model_version_by_alias(model_name(person), "champion")
-    logs = _training_logs()
     assert sorted(line.split()[1] for line in logs) == sorted((settings.person, *OTHERS))
     workers = {line.rsplit(" ", 1)[1] for line in logs}
     assert len(workers) == 2, logs  # both workers of the cluster trained someone
