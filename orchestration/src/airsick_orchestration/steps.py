@@ -343,9 +343,13 @@ def ensure_router(settings: Settings) -> str:
 
 def champions(settings: Settings, people: list[str]) -> tuple[dict, dict[str, str]]:
     """Each person's champion, loaded once for the evening: person → (``ModelRef``, pyfunc);
-    and whose champion could not be loaded, with why (theirs alone)."""
+    and whose champion could not be loaded, with why (theirs alone). A champion whose
+    promotion was killed after the alias moved is settled first (``settle_promotions``)."""
+    from airsick_training.track import settle_promotions
+
     registry = stores(settings).registry
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
+    settle_promotions(registry.client)
     loaded, failed = {}, {}
     for person, ref in registry.champions().items():
         if person not in people:

@@ -228,6 +228,23 @@ def record_decision(
     client.set_model_version_tag(name, version, "decision", "promoted")
 
 
+def settle_promotions(client: MlflowClient) -> list[str]:
+    """Tag ``promoted`` each champion that a promotion killed after the alias moved left
+    tagged ``promoting``; return which. The evening does this for everyone, whether or not
+    they train tonight (a training settles the rest: ``settle_interrupted``). A version
+    still ``promoting`` that is not the champion is left to its person's next training."""
+    settled = []
+    for version in client.search_model_versions("tags.decision = 'promoting'"):
+        try:
+            champion = client.get_model_version_by_alias(version.name, CHAMPION).version
+        except MlflowException:
+            continue
+        if str(champion) == str(version.version):
+            client.set_model_version_tag(version.name, version.version, "decision", "promoted")
+            settled.append(f"{version.name} version {version.version}")
+    return settled
+
+
 def settle_interrupted(client: MlflowClient, experiment_id: str, person: str) -> list[str]:
     """Close what an interrupted training of ``person`` left open; return what was settled.
 
