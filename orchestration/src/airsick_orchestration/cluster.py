@@ -14,18 +14,25 @@ stores (a SQLite catalog, a lake folder, a local MLflow store).
 from __future__ import annotations
 
 import os
+import socket
+from urllib.parse import urlsplit
 
 from airsick_core.settings import Settings
 
 LOCAL = "local"
+SCHEDULER_PORT = 8786
+ANSWER_SECONDS = 5
+START_IT = "start it (`docker compose up -d dask-scheduler dask-worker`)"
 
 
 class ClusterError(RuntimeError):
-    """The settings cannot work on a cluster; the message says what to set."""
+    """The cluster cannot run the evening: the settings, or a scheduler that does not
+    answer; the message says what to do."""
 
 
 def check(settings: Settings) -> None:
-    """Refuse, in one sentence, stores that workers on other machines cannot reach."""
+    """Refuse, in one sentence, stores that workers on other machines cannot reach, or a
+    scheduler that does not answer: before anything is written."""
     if settings.dask_address in (None, "", LOCAL):
         return
     lakehouse = settings.lakehouse
@@ -42,6 +49,26 @@ def check(settings: Settings) -> None:
             + "; ".join(local)
             + "; or unset AIRSICK_DASK_ADDRESS to run on this machine."
         )
+    address = urlsplit(settings.dask_address)
+    try:
+        socket.create_connection(
+            (address.hostname or "127.0.0.1", address.port or SCHEDULER_PORT),
+            timeout=ANSWER_SECONDS,
+        ).close()
+    except OSError as error:
+        raise ClusterError(
+            f"The Dask scheduler at {settings.dask_address} does not answer ({error}): "
+            f"{START_IT}, or unset AIRSICK_DASK_ADDRESS to run on this machine."
+        ) from error
+
+
+def lost(address: str, unfinished: list[str], submitted: int) -> ClusterError:
+    """The error of an evening whose cluster went away with trainings unfinished."""
+    return ClusterError(
+        f"The Dask scheduler at {address} went away during the evening's trainings "
+        f"({len(unfinished)} of {submitted} unfinished): {START_IT} again and rerun; "
+        "whatever was cut short is settled and trained again."
+    )
 
 
 def local_workers(settings: Settings) -> int:

@@ -205,17 +205,26 @@ def train_person_task(settings: Settings, reason: str) -> dict:
 @flow(name="trainings", log_prints=True)
 def trainings_flow(people: list[Settings], reasons: dict[str, str]) -> dict[str, dict]:
     """Everyone due a training, each as a task on the flow's task runner (a Dask cluster:
-    ``cluster.task_runner``); whose failed is theirs, and said."""
+    ``cluster.task_runner``); whose failed is theirs, and said. A worker that dies is
+    Dask's to handle (it runs the task again on another); a scheduler that goes away
+    leaves tasks unfinished, and the evening fails saying so."""
+    from airsick_orchestration import cluster
+
     futures = {p.person: train_person_task.submit(p, reasons[p.person]) for p in people}
-    done = {}
+    done, unfinished = {}, []
     for person, future in futures.items():
         future.wait()
         state = future.state
-        done[person] = (
-            {"ok": True, "result": state.result()}
-            if state.is_completed()
-            else {"ok": False, "why": _why(state)}
-        )
+        if not state.is_final():
+            unfinished.append(person)
+        else:
+            done[person] = (
+                {"ok": True, "result": state.result()}
+                if state.is_completed()
+                else {"ok": False, "why": _why(state)}
+            )
+    if unfinished:
+        raise cluster.lost(people[0].dask_address, unfinished, len(futures))
     return done
 
 
@@ -426,7 +435,10 @@ def _trainings(settings: Settings, due: list[Settings], decisions: dict) -> dict
         reasons = {person.person: decisions[person.person].reason for person in due}
         steps.ensure_router(settings)  # here, once, rather than raced by the workers
         runner = cluster.task_runner(settings)
-        return trainings_flow.with_options(task_runner=runner)(due, reasons)
+        try:
+            return trainings_flow.with_options(task_runner=runner)(due, reasons)
+        except OSError as error:  # the scheduler went between the check and the trainings
+            raise cluster.lost(settings.dask_address, list(reasons), len(reasons)) from error
     found = {}
     for person in due:
         state = train_flow(person, reason=decisions[person.person].reason, return_state=True)
@@ -462,8 +474,9 @@ def _why(state) -> str:
 @flow(name="daily", log_prints=True)
 def daily_flow(settings: Settings) -> dict:
     """Ingest everyone's places, build once, then each person's evening (train when
-    warranted, gate, score tomorrow, alert); one daily run at a time."""
-    with locks.exclusive(settings.home / "locks", "daily"):
+    warranted, gate, score tomorrow, alert); one daily run at a time, on every machine
+    that shares the lakehouse (``locks.shared``)."""
+    with locks.shared(settings, "daily"):
         return _daily(settings)
 
 

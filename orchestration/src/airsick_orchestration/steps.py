@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # the heavy components are imported by the steps that use the
     from airsick_training.train import TrainReport
 
 log = logging.getLogger(__name__)
+# How long a build waits for another one on the same lakehouse (a deployment's evening
+# and an operator's `airsick transform`) before it gives up and says who holds it.
+BUILD_WAIT_SECONDS = 30 * 60
 
 
 def stores(settings: Settings) -> Stores:
@@ -258,16 +261,20 @@ def create_persona(settings: Settings, people: int = 1) -> tuple[DiaryResult, in
 def transform(
     settings: Settings, select: list[str] | None = None, unit_tests: bool = True
 ) -> runner.BuildSummary:
-    """Build and test the lakehouse with dbt (``runner.build``), then keep it from growing."""
-    summary = runner.build(
-        settings.lakehouse,
-        settings.dbt_dir,
-        person=settings.person,
-        today=settings.today(),
-        select=select,
-        unit_tests=unit_tests,
-    )
-    maintain(settings.lakehouse, timedelta(days=settings.snapshot_retention_days))
+    """Build and test the lakehouse with dbt (``runner.build``), then keep it from growing.
+
+    One build at a time wherever the lakehouse is shared: on a deployment's PostgreSQL
+    catalog, across machines (``locks.shared``); a second build waits for the first."""
+    with locks.shared(settings, "build", wait=BUILD_WAIT_SECONDS):
+        summary = runner.build(
+            settings.lakehouse,
+            settings.dbt_dir,
+            person=settings.person,
+            today=settings.today(),
+            select=select,
+            unit_tests=unit_tests,
+        )
+        maintain(settings.lakehouse, timedelta(days=settings.snapshot_retention_days))
     return summary
 
 
@@ -298,15 +305,16 @@ def learn_prior(settings: Settings, progress: Callable[[str], None] | None = Non
 def train(settings: Settings, progress: Callable[[str], None] | None = None) -> TrainReport:
     """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule.
 
-    One training at a time per person: a second one of theirs says so and stops, while
-    other people's train beside it (the evening's trainings on a Dask cluster). The lock's
-    file is named by a digest of the person, not their name (``forget`` leaves it).
+    One training at a time per person, on every machine that shares the lakehouse
+    (``locks.shared``): a second one of theirs says so and stops, while other people's train
+    beside it (the evening's trainings on a Dask cluster). The lock is named by a digest of
+    the person, not their name (``forget`` leaves its file).
     """
     import hashlib
 
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(settings.person.encode()).hexdigest()[:16]
-    with locks.exclusive(settings.home / "locks", "training", key):
+    with locks.shared(settings, "training", key):
         return _train(settings, progress)
 
 
