@@ -17,6 +17,7 @@ ALL = [
     "serving",
     "soak",
     "orchestration",
+    "cluster",
 ]
 
 

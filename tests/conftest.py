@@ -32,6 +32,7 @@ ARTIFACTS = Path(os.environ.get("AIRSICK_TEST_ARTIFACTS", REPO / "test-artifacts
 # `make test` gives each unit to one worker as it frees up, and a long one picked up last
 # would leave the other worker idle at the end.
 LONGEST_FIRST = (
+    "integration/test_deployed_topology.py",
     "integration/test_stack.py",
     "browser/test_app.py",
     "integration/test_transform.py",
@@ -41,9 +42,7 @@ LONGEST_FIRST = (
     "integration/test_your_data.py",
     "integration/test_overlaps.py",
     "integration/test_images.py",
-    "integration/test_deployed_topology.py",
     "data/test_learnt_prior.py",
-    "integration/test_cluster.py",
     "integration/test_alert_faults.py",
     "integration/test_build_while_writing.py",
     "data/test_real_people.py",

@@ -4,10 +4,11 @@ PostgreSQL from Debian's packages, set up by compose's own init script (one data
 owner each for Prefect, MLflow and the DuckLake catalog); moto's S3 server in MinIO's place
 with the same buckets; `mlflow server` on Postgres with artifacts on S3; `prefect server`
 on Postgres; a Dask scheduler and two workers as processes of their own. The daily flow
-then runs against them with the deployed settings for four people, their trainings on the
-Dask workers (training, registering and loading each champion all through the tracking
-server), and the lake, the registry and the predictions are checked where compose would
-keep them.
+then runs against them with the deployed settings for twenty people, their trainings on
+the Dask workers (training, registering and loading each champion all through the tracking
+server), one worker killed (`kill -9`) in the middle, and the lake, the registry and the
+predictions are checked where compose would keep them. Before it, a run whose scheduler is
+gone is refused in one sentence.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,7 +30,22 @@ from airsick_core.http import free_port
 from tests.conftest import airsick_command, process_environment
 from tests.postgres import PASSWORDS, ducklake_catalog, postgres
 
-PEOPLE = ("ann", "ben", "cy")  # beside the demo person
+# Nineteen people beside the demo person, all at its home.
+PEOPLE = ("ann", "ben", "cy", *(f"p{number:02d}" for number in range(4, 20)))
+MADRID = "flat=40.4168,-3.7038,Europe/Madrid"
+ADD_PEOPLE = """
+import sys
+from airsick_core.places import parse_places
+from airsick_core.settings import Settings
+from airsick_orchestration import steps
+
+settings = Settings()
+steps.create_persona(settings)  # the demo persona's diary (`airsick diary persona`)
+steps.everyone(settings)  # the default person, as on first use
+people = steps.stores(settings).people
+for name in sys.argv[1:]:
+    people.add(name, parse_places("MADRID"))
+""".replace("MADRID", MADRID)
 
 
 def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
@@ -61,6 +78,105 @@ def persons(s3, prefix: str) -> set[str]:
         body = s3.get_object(Bucket="lake", Key=key)["Body"].read()
         found |= set(pq.read_table(io.BytesIO(body)).column("person").to_pylist())
     return found
+
+
+def airsick(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        airsick_command(*args), env=env, capture_output=True, text=True, timeout=900
+    )
+    if check:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def wait_listening(port: int, process: subprocess.Popen) -> None:
+    import socket
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+def python(env: dict[str, str], code: str, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def prefect_logs(prefect: str, **sort) -> Iterator[str]:
+    """Every log message the Prefect server holds (``sort``: the newest first)."""
+    offset = 0
+    while True:
+        page = (
+            httpx.post(
+                f"{prefect}/api/logs/filter",
+                json={"offset": offset, "limit": 200, "sort": "TIMESTAMP_ASC", **sort},
+            )
+            .raise_for_status()
+            .json()
+        )
+        yield from (log["message"] for log in page)
+        if len(page) < 200 or sort:
+            return
+        offset += 200
+
+
+def training_lines(prefect: str) -> list[tuple[str, str]]:
+    """(person, worker address) of each training task's start, in order."""
+    return [
+        (message.split()[1], message.split()[-1])
+        for message in prefect_logs(prefect)
+        if message.startswith("training ") and " on Dask worker " in message
+    ]
+
+
+def kill_the_worker_training(
+    person: str, prefect: str, workers: dict, evening: subprocess.Popen
+) -> str:
+    """Wait until ``person``'s training starts on a worker, kill that worker's process group
+    (``kill -9``: the nanny and the worker, as a machine that dies); return its address."""
+    import re
+
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        assert evening.poll() is None, evening.communicate()
+        for message in prefect_logs(prefect, sort="TIMESTAMP_DESC"):
+            if message.startswith(f"training {person} on Dask worker "):
+                address = message.split()[-1]
+                for process, log in workers.values():
+                    if address in re.findall(r"Start worker at:\s+(\S+)", log.read_text()):
+                        os.killpg(process.pid, 9)
+                        return address
+                raise AssertionError(f"no worker of ours is at {address}")
+        time.sleep(0.3)
+    raise AssertionError(f"{person}'s training did not start on a worker")
+
+
+def mlflow_client(url: str):
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
+
+
+def prediction_rows(s3):
+    """Every prediction row in the lake's raw zone."""
+    import io
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frames = [
+        pq.read_table(io.BytesIO(s3.get_object(Bucket="lake", Key=key)["Body"].read())).to_pandas()
+        for key in keys(s3, "lake", "airsick/raw/predictions/")
+        if key.endswith(".parquet")
+    ]
+    return pd.concat(frames, ignore_index=True)
 
 
 def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
@@ -153,70 +269,100 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
             # compose's dask-scheduler and two dask-workers, with the deployments' settings:
             # the evening's trainings run on them (AIRSICK_DASK_ADDRESS).
             dask_port = free_port()
-            start(
-                "dask-scheduler",
-                [
-                    str(bin_dir / "dask"),
-                    "scheduler",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(dask_port),
-                    "--no-dashboard",
-                ],
-                env,
-            )
             scheduler = f"tcp://127.0.0.1:{dask_port}"
-            for worker in ("a", "b"):
+
+            def start_scheduler() -> subprocess.Popen:
                 start(
-                    f"dask-worker-{worker}",
+                    "dask-scheduler",
                     [
                         str(bin_dir / "dask"),
-                        "worker",
-                        scheduler,
-                        "--nthreads",
-                        "1",
-                        "--name",
-                        worker,
+                        "scheduler",
+                        *("--host", "127.0.0.1", "--port", str(dask_port)),
                         "--no-dashboard",
                     ],
                     env,
                 )
-            env["AIRSICK_DASK_ADDRESS"] = scheduler
-            commands = [("diary", "persona")]
-            # Three more people at the demo person's home (its air shared): with no diary,
-            # their first training registers the prior; four trainings for two workers.
-            commands += [
-                ("person", "add", name, "--place", "flat=40.4168,-3.7038,Europe/Madrid")
-                for name in PEOPLE
-            ]
-            for command in (*commands, ("run", "daily")):
-                done = subprocess.run(
-                    airsick_command(*command),
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=900,
+                return processes[-1]
+
+            def start_worker(name: str) -> tuple[subprocess.Popen, Path]:
+                log = start(
+                    f"dask-worker-{name}",
+                    [
+                        str(bin_dir / "dask"),
+                        "worker",
+                        scheduler,
+                        *("--nthreads", "1", "--name", name, "--no-dashboard"),
+                    ],
+                    env,
                 )
-                assert done.returncode == 0, done.stdout + done.stderr
+                return processes[-1], log
+
+            # The scheduler gone (kill -9) before the evening: the run fails at once saying
+            # so, and writes nothing; started again (compose restarts it), with its two
+            # workers, the next run completes.
+            dask_scheduler = start_scheduler()
+            wait_listening(dask_port, dask_scheduler)
+            os.killpg(dask_scheduler.pid, 9)
+            dask_scheduler.wait()
+            env["AIRSICK_DASK_ADDRESS"] = scheduler
+            refused = airsick(env, "run", "daily", check=False)
+            said = " ".join(refused.stderr.split())
+            assert refused.returncode == 1, refused.stdout + refused.stderr
+            assert said.startswith(f"error: The Dask scheduler at {scheduler} does not answer")
+            assert "Traceback" not in refused.stdout + refused.stderr
+            assert not keys(s3, "lake", "airsick/")  # nothing was written
+            start_scheduler()
+            workers = {name: start_worker(name) for name in ("a", "b")}
+            # The demo persona's diary, eighteen people at once and one more as a user adds
+            # them: all at the demo person's home (its air shared); with no diary, their
+            # first training registers the prior. Twenty trainings for two workers.
+            python(env, ADD_PEOPLE, *PEOPLE[:-1])
+            airsick(env, "person", "add", PEOPLE[-1], "--place", MADRID)
+
+            # The evening, and one worker killed (kill -9, nanny and all) while it trains the
+            # demo person: Dask runs that training again on the other worker.
+            evening = subprocess.Popen(
+                airsick_command("run", "daily"),
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            killed = kill_the_worker_training("demo", prefect, workers, evening)
+            out, err = evening.communicate(timeout=900)
+            assert evening.returncode == 0, out + err
             # The evening, as `airsick run` reports it: one place, a first training, tomorrow.
-            summary = json.loads(done.stdout)
+            summary = json.loads(out)
             assert summary["places"] == 1 and summary["feature_rows"] > 50
             assert summary["trained"] and summary["retrain_reason"] == "there is no champion yet"
             assert summary["tomorrow"] and 0 < summary["tomorrow"][0]["probability"] < 1
             assert summary["stale"] == []
+            # Nobody skipped, nobody failed.
             assert summary["people"] == 1 + len(PEOPLE) == summary["answered"], summary
-            # Each training ran on a worker of the cluster, and both workers had some.
-            logs = (
-                httpx.post(f"{prefect}/api/logs/filter", json={"limit": 200})
-                .raise_for_status()
-                .json()
-            )
-            trained_on = [
-                log["message"].split()[-1] for log in logs if "on Dask worker" in log["message"]
-            ]
-            assert len(trained_on) == 1 + len(PEOPLE), trained_on
-            assert len(set(trained_on)) == 2, trained_on
+            assert summary["failed"] == {}, summary
+            # Each training ran on a worker of the cluster, both workers had some, and the
+            # demo person's, cut short by the kill, ran again on the other one.
+            trained_on = training_lines(prefect)
+            assert {person for person, _ in trained_on} == {"demo", *PEOPLE}, trained_on
+            assert len({worker for _, worker in trained_on}) == 2, trained_on
+            demo_on = [worker for person, worker in trained_on if person == "demo"]
+            assert demo_on[0] == killed and len(demo_on) == 2 and demo_on[1] != killed, demo_on
+            # No half-registered version, no run left RUNNING, one champion each.
+            client = mlflow_client(mlflow)
+            for person in ("demo", *PEOPLE):
+                name = f"airsick-{person}"
+                assert client.get_model_version_by_alias(name, "champion").tags["decision"] == (
+                    "promoted"
+                )
+                for version in client.search_model_versions(f"name = '{name}'"):
+                    assert version.tags.get("decision") in ("promoted", "refused", "abandoned")
+            experiments = [e.experiment_id for e in client.search_experiments()]
+            assert not client.search_runs(experiments, "attributes.status = 'RUNNING'")
+            # No duplicated prediction: one row per person, place, day and model version.
+            predictions = prediction_rows(s3)
+            assert set(predictions["person"]) == {"demo", *PEOPLE}
+            key = ["person", "place", "local_date", "model_version"]
+            assert not predictions.duplicated(key).any()
 
             # The lake: raw Parquet, the DuckLake's feature tables, tomorrow's predictions.
             assert keys(s3, "lake", "airsick/raw/air_quality/")
@@ -232,7 +378,7 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
                 .raise_for_status()
                 .json()["model_version"]
             )
-            assert champion["version"] == "1"
+            assert "champion" in champion["aliases"]
             assert [k for k in keys(s3, "mlflow", "artifacts/") if k.endswith("MLmodel")]
             # Prefect kept the runs in Postgres.
             runs = (

@@ -222,6 +222,12 @@ class Settings(BaseSettings):
         "(tcp://host:8786), or `local` for a Dask cluster of this machine's cores; default: "
         "one after another in the flow's own process.",
     )
+    dask_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Workers of the `local` Dask cluster, one thread each; default: the "
+        "cores divided by AIRSICK_TRAIN_THREADS.",
+    )
     app_port: int = Field(default=2718, ge=1, le=65535, description="Port of the marimo app.")
     app_password: SecretStr | None = Field(
         default=None,
@@ -456,7 +462,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "serve_models",
         "serve_workers",
     ),
-    "Orchestration (Prefect)": ("prefect_api_url", "prefect_port", "daily_cron", "dask_address"),
+    "Orchestration (Prefect)": (
+        "prefect_api_url",
+        "prefect_port",
+        "daily_cron",
+        "dask_address",
+        "dask_workers",
+    ),
     "The app (marimo)": ("app_port", "app_password"),
     "Messages: the evening alert and the diary reminder (Apprise)": (
         "notify_url",

@@ -72,7 +72,10 @@ def lost(address: str, unfinished: list[str], submitted: int) -> ClusterError:
 
 
 def local_workers(settings: Settings) -> int:
-    """A local cluster's size: as many trainings at once as their threads leave cores."""
+    """A local cluster's size: AIRSICK_DASK_WORKERS, or as many trainings at once as their
+    threads leave cores."""
+    if settings.dask_workers:
+        return settings.dask_workers
     return max(1, (os.cpu_count() or 1) // max(1, settings.train_threads))
 
 
