@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 from airsick_core.http import free_port
@@ -56,6 +61,28 @@ def standin_process(env: dict[str, str], *options: str):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def each_size(
+    results_path: Path, sizes: list[int], prefix: str, run: Callable[..., dict]
+) -> dict[str, dict]:
+    """Measure each size not measured yet (every size with AIRSICK_BENCH_FRESH=1):
+    ``run(size, standin_url, folder, results)`` in a temporary folder, beside a stand-in of
+    its own; the figures are written to ``results_path`` after each size, and returned."""
+    results = {}
+    if results_path.exists() and os.environ.get("AIRSICK_BENCH_FRESH") != "1":
+        results = json.loads(results_path.read_text())
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRSICK_", "PREFECT_"))}
+    with standin_process(env | {"AIRSICK_HOME": str(folder / "standin")}) as url:
+        for size in sizes:
+            if str(size) in results:
+                continue
+            results[str(size)] = run(size, url, folder, results)
+            results_path.parent.mkdir(exist_ok=True)
+            results_path.write_text(json.dumps(results, indent=1))
+    shutil.rmtree(folder, ignore_errors=True)
+    return results
 
 
 def model_server(home, environment: dict[str, str]) -> tuple[subprocess.Popen, str]:

@@ -5,7 +5,8 @@ A home of N people (the demo persona and N - 1 simulated people with their diari
 ``airsick_standin.population``) on AIRSICK_BENCH_CLUSTER_DAYS of air (60 by default: every
 diary long enough for backtests), ingested and built once. Nobody has a champion yet, so
 the evening trains everyone: a whole training each, backtests and the gate. The same home
-(a fresh copy each time) then has its evening, `airsick run` in a fresh process, three ways:
+(put back as it was built each time) then has its evening, `airsick run` in a fresh
+process, three ways:
 
 - **default**: Prefect's default runner, the trainings one after another in the flow's
   process (AIRSICK_DASK_ADDRESS unset: what `make demo` does);
@@ -30,11 +31,10 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks._util import measure, standin_process
+from benchmarks._util import each_size, measure
 
 AIRSICK = [sys.executable, "-m", "airsick_orchestration"]
 RESULTS = Path("test-artifacts/cluster.json")
@@ -77,23 +77,26 @@ def _evening(env: dict[str, str]) -> dict:
     }
 
 
-def one_size(people: int, url: str, folder: Path) -> dict:
+def one_size(people: int, url: str, folder: Path, results: dict) -> dict:
     """Set up a home of ``people`` once; measure its first evening with each runner."""
     import subprocess
 
-    built = folder / f"built-{people}"
-    shutil.rmtree(built, ignore_errors=True)
+    # Built once at the home's own path, kept aside, and put back before each evening (the
+    # catalog remembers where its files are: a home cannot move).
+    home, built = folder / f"home-{people}", folder / f"built-{people}"
+    shutil.rmtree(home, ignore_errors=True)
     days = int(os.environ.get("AIRSICK_BENCH_CLUSTER_DAYS", "60"))
     start = (datetime.now(UTC).date() - timedelta(days=days)).isoformat()
     more = {"AIRSICK_OPEN_METEO_URL": url, "AIRSICK_HISTORY_START": start}
     print(f"  {people} people on {days} days: diaries, air, the build ...")
-    env = _environment(built, **more)
+    env = _environment(home, **more)
     subprocess.run([sys.executable, "-c", SETUP, str(people)], env=env, check=True)
     for step in (["ingest"], ["transform"]):
         measure([*AIRSICK, *step], env)
+    shutil.rmtree(built, ignore_errors=True)
+    shutil.copytree(home, built, symlinks=True)
     found = {}
     for runner, settings in RUNNERS.items():
-        home = folder / f"home-{people}"
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(built, home, symlinks=True)
         found[runner] = _evening(_environment(home, **more, **settings))
@@ -102,7 +105,7 @@ def one_size(people: int, url: str, folder: Path) -> dict:
             f"{found[runner]['seconds']} s, {found[runner]['answered']} of "
             f"{found[runner]['people']} answered, peak {found[runner]['peak_mb']} MB"
         )
-        shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
     shutil.rmtree(built, ignore_errors=True)
     return found
 
@@ -136,19 +139,8 @@ def _plot(results: dict[str, dict]) -> None:
 
 def main() -> None:
     sizes = [int(n) for n in os.environ.get("AIRSICK_BENCH_CLUSTER_PEOPLE", "20,200").split(",")]
-    results = {}
-    if RESULTS.exists() and os.environ.get("AIRSICK_BENCH_FRESH") != "1":
-        results = json.loads(RESULTS.read_text())
-    folder = Path(tempfile.mkdtemp(prefix="airsick-bench-cluster-"))
     print("the evening's trainings on Dask (`airsick run`, fresh process each):")
-    with standin_process(_environment(folder / "standin")) as url:
-        for people in sizes:
-            if str(people) in results:
-                continue
-            results[str(people)] = one_size(people, url, folder)
-            RESULTS.parent.mkdir(exist_ok=True)
-            RESULTS.write_text(json.dumps(results, indent=1))
-    shutil.rmtree(folder, ignore_errors=True)
+    results = each_size(RESULTS, sizes, "airsick-bench-cluster-", one_size)
     print(
         "| people | default (s) | dask, 1 worker (s) | dask, 2 workers (s) | 2 vs 1 "
         "| 1 vs default |"

@@ -38,11 +38,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks._util import measure, model_server, standin_process, stop
+from benchmarks._util import each_size, measure, model_server, stop
 
 AIRSICK = [sys.executable, "-m", "airsick_orchestration"]
 RESULTS = Path("test-artifacts/people.json")
@@ -265,19 +264,8 @@ def _plot(results: dict[str, dict]) -> None:
 
 def main() -> None:
     sizes = [int(n) for n in os.environ.get("AIRSICK_BENCH_PEOPLE", "1,10,100,1000").split(",")]
-    results = {}
-    if RESULTS.exists() and os.environ.get("AIRSICK_BENCH_FRESH") != "1":
-        results = json.loads(RESULTS.read_text())
-    folder = Path(tempfile.mkdtemp(prefix="airsick-bench-people-"))
     print("the evening for many people (`airsick run`, fresh process each):")
-    with standin_process(_environment(folder / "standin")) as url:
-        for people in sizes:
-            if str(people) in results:
-                continue
-            results[str(people)] = one_size(people, url, folder, results)
-            RESULTS.parent.mkdir(exist_ok=True)
-            RESULTS.write_text(json.dumps(results, indent=1))
-    shutil.rmtree(folder, ignore_errors=True)
+    results = each_size(RESULTS, sizes, "airsick-bench-people-", one_size)
     print(
         "| people | no training (s) | peak (MB) | typical (s) | peak (MB) | answered "
         "| server (MB) | answer (ms, first / again) |"

@@ -51,6 +51,9 @@ class Lakehouse:
         s3_endpoint_url, s3_key_id, s3_secret, s3_region: S3 access when the lake is on S3.
         extension_dir: where DuckDB finds its extensions (installed there from PyPI).
         threads: how many threads DuckDB may use (None: as many as the cores).
+        snapshot: read the lakehouse as of this DuckLake snapshot (None: the latest); the
+            evening's trainings on a cluster read the build they follow, whatever is
+            committed while they run.
     """
 
     lake_url: str
@@ -61,6 +64,7 @@ class Lakehouse:
     s3_region: str = "us-east-1"
     extension_dir: Path = field(default_factory=default_extension_directory)
     threads: int | None = None
+    snapshot: int | None = None
 
     @property
     def on_s3(self) -> bool:

@@ -82,6 +82,10 @@ def connect(
             options += ["META_JOURNAL_MODE 'WAL'", "META_BUSY_TIMEOUT 10000"]
         if read_only:
             options.append("READ_ONLY")
+        if lakehouse.snapshot is not None:
+            if not read_only:
+                raise ValueError("A lakehouse read at a snapshot cannot be written.")
+            options.append(f"SNAPSHOT_VERSION {int(lakehouse.snapshot)}")
         # ATTACH takes no bound parameters: quote the settings' paths as SQL literals.
         catalog = _literal(f"ducklake:{lakehouse.catalog}")
         con.execute(f"ATTACH {catalog} AS {ALIAS} ({', '.join(options)})")
@@ -144,6 +148,12 @@ def snapshots(lakehouse: Lakehouse) -> list[tuple[int, object]]:
         return con.execute(
             f"select snapshot_id, snapshot_time from {ALIAS}.snapshots() order by snapshot_id"
         ).fetchall()
+
+
+def current_snapshot(lakehouse: Lakehouse) -> int:
+    """The id of the lakehouse's latest snapshot (what a reader sees now)."""
+    with connect(lakehouse) as con:
+        return int(con.execute(f"select id from {ALIAS}.current_snapshot()").fetchone()[0])
 
 
 def maintain(lakehouse: Lakehouse, retention: timedelta) -> dict[str, int]:

@@ -142,8 +142,8 @@ def _markdown(frame) -> str:
 
 
 @task(retries=0)  # training is never retried blindly: a failure needs a look
-def train_task(settings: Settings):
-    return steps.train(settings)
+def train_task(settings: Settings, snapshot: int | None = None):
+    return steps.train(settings, snapshot=snapshot)
 
 
 @flow(name="train", log_prints=True)
@@ -166,9 +166,9 @@ def train_flow(settings: Settings, force: bool = False, reason: str | None = Non
     return _train_and_publish(settings, reason)
 
 
-def _train_and_publish(settings: Settings, reason: str) -> dict:
+def _train_and_publish(settings: Settings, reason: str, snapshot: int | None = None) -> dict:
     """Train, gate and publish the decision as an artifact; return what the summary says."""
-    report = train_task(settings)
+    report = train_task(settings, snapshot)
     table = _markdown(report.table.round(4))
     verdict = "promoted to @champion" if report.promoted else "stays @challenger"
     create_markdown_artifact(
@@ -192,25 +192,28 @@ def _train_and_publish(settings: Settings, reason: str) -> dict:
 
 
 @task(retries=0, task_run_name="train {settings.person}", cache_policy=NO_CACHE)
-def train_person_task(settings: Settings, reason: str) -> dict:
+def train_person_task(settings: Settings, reason: str, snapshot: int) -> dict:
     """One person's training, gate and decision, on whichever Dask worker runs it (the
-    summary names the worker)."""
+    summary names the worker), on the lakehouse's ``snapshot``: the evening's build."""
     from distributed import get_worker
 
     worker = get_worker().address
     get_run_logger().info("training %s on Dask worker %s", settings.person, worker)
-    return _train_and_publish(settings, reason) | {"worker": worker}
+    return _train_and_publish(settings, reason, snapshot) | {"worker": worker}
 
 
 @flow(name="trainings", log_prints=True)
-def trainings_flow(people: list[Settings], reasons: dict[str, str]) -> dict[str, dict]:
+def trainings_flow(
+    people: list[Settings], reasons: dict[str, str], snapshot: int
+) -> dict[str, dict]:
     """Everyone due a training, each as a task on the flow's task runner (a Dask cluster:
-    ``cluster.task_runner``); whose failed is theirs, and said. A worker that dies is
-    Dask's to handle (it runs the task again on another); a scheduler that goes away
-    leaves tasks unfinished, and the evening fails saying so."""
+    ``cluster.task_runner``), all on the same ``snapshot`` of the lakehouse (a reference,
+    not the data: each worker reads its person's rows); whose failed is theirs, and said.
+    A worker that dies is Dask's to handle (it runs the task again on another); a scheduler
+    that goes away leaves tasks unfinished, and the evening fails saying so."""
     from airsick_orchestration import cluster
 
-    futures = {p.person: train_person_task.submit(p, reasons[p.person]) for p in people}
+    futures = {p.person: train_person_task.submit(p, reasons[p.person], snapshot) for p in people}
     done, unfinished = {}, []
     for person, future in futures.items():
         future.wait()
@@ -434,9 +437,10 @@ def _trainings(settings: Settings, due: list[Settings], decisions: dict) -> dict
 
         reasons = {person.person: decisions[person.person].reason for person in due}
         steps.ensure_router(settings)  # here, once, rather than raced by the workers
+        snapshot = steps.snapshot(settings)  # the build they all read
         runner = cluster.task_runner(settings)
         try:
-            return trainings_flow.with_options(task_runner=runner)(due, reasons)
+            return trainings_flow.with_options(task_runner=runner)(due, reasons, snapshot)
         except OSError as error:  # the scheduler went between the check and the trainings
             raise cluster.lost(settings.dask_address, list(reasons), len(reasons)) from error
     found = {}

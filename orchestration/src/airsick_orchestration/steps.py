@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -302,8 +302,13 @@ def learn_prior(settings: Settings, progress: Callable[[str], None] | None = Non
     )
 
 
-def train(settings: Settings, progress: Callable[[str], None] | None = None) -> TrainReport:
-    """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule.
+def train(
+    settings: Settings,
+    progress: Callable[[str], None] | None = None,
+    snapshot: int | None = None,
+) -> TrainReport:
+    """Backtest, log, register and gate: see ``airsick_training.promote`` for the rule;
+    on the lakehouse as of ``snapshot`` when given (``snapshot``), else its latest.
 
     One training at a time per person, on every machine that shares the lakehouse
     (``locks.shared``): a second one of theirs says so and stops, while other people's train
@@ -315,10 +320,12 @@ def train(settings: Settings, progress: Callable[[str], None] | None = None) -> 
     (settings.home / "mlflow").mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(settings.person.encode()).hexdigest()[:16]
     with locks.shared(settings, "training", key):
-        return _train(settings, progress)
+        return _train(settings, progress, snapshot)
 
 
-def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainReport:
+def _train(
+    settings: Settings, progress: Callable[[str], None] | None, snapshot: int | None
+) -> TrainReport:
     from airsick_training import train as training
     from threadpoolctl import threadpool_limits
 
@@ -326,7 +333,7 @@ def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainR
     # cores, and then take tens of times longer: training uses its share and no more.
     with threadpool_limits(limits=settings.train_threads):
         report = training.train(
-            settings.lakehouse,
+            replace(settings.lakehouse, snapshot=snapshot),
             stores(settings).registry,
             person=settings.person,
             ui_url=settings.mlflow_ui_url,
@@ -338,6 +345,13 @@ def _train(settings: Settings, progress: Callable[[str], None] | None) -> TrainR
         )
     ensure_router(settings)
     return report
+
+
+def snapshot(settings: Settings) -> int:
+    """The lakehouse's latest snapshot: the build the evening's trainings read."""
+    from airsick_lakehouse import current_snapshot
+
+    return current_snapshot(settings.lakehouse)
 
 
 def ensure_router(settings: Settings) -> str:
