@@ -270,6 +270,9 @@ def test_the_daily_flow_on_the_deployed_topology(moto_s3, tmp_path):
             # the evening's trainings run on them (AIRSICK_DASK_ADDRESS).
             dask_port = free_port()
             scheduler = f"tcp://127.0.0.1:{dask_port}"
+            # Logs reach Prefect within half a second (2 s by default): the kill below waits
+            # for the log line that says which worker trains whom.
+            env["PREFECT_LOGGING_TO_API_BATCH_INTERVAL"] = "0.5"
 
             def start_scheduler() -> subprocess.Popen:
                 start(
