@@ -96,16 +96,25 @@ def log_training(
 
 
 def _log_scores(record: RunRecord) -> None:
-    for name, metrics in record.overall.items():
-        mlflow.log_metrics({f"{name}.{k}": v for k, v in metrics.items() if np.isfinite(v)})
-    for name, metrics in record.window_scores.items():
-        mlflow.log_metrics({f"{name}.window.{k}": v for k, v in metrics.items() if np.isfinite(v)})
+    # Every score in one request (one transaction in the tracking store), not one per
+    # model and fold: trainings that run side by side share the store.
+    scores = [
+        (f"{name}.{k}", v, 0)
+        for name, metrics in record.overall.items()
+        for k, v in metrics.items()
+    ]
+    scores += [
+        (f"{name}.window.{k}", v, 0)
+        for name, metrics in record.window_scores.items()
+        for k, v in metrics.items()
+    ]
     for name, folds in record.fold_scores.items():
         for row in folds.itertuples():
-            mlflow.log_metrics(
-                {f"{name}.fold.log_loss": row.log_loss, f"{name}.fold.brier": row.brier},
-                step=int(row.fold),
-            )
+            scores += [
+                (f"{name}.fold.log_loss", row.log_loss, int(row.fold)),
+                (f"{name}.fold.brier", row.brier, int(row.fold)),
+            ]
+    _log_batch(scores)
     backtest = record.backtest
     if backtest is not None and len(backtest):
         mlflow.set_tag("backtest_logged", "yes")
@@ -135,14 +144,26 @@ def _log_triggers(triggers: list[dict], dataset: Dataset, labelled_days) -> None
         {"date_to": dataset.date_range[1], "labelled_days": labelled_days, "triggers": triggers},
         TRIGGERS_ARTIFACT,
     )
-    mlflow.log_metrics(
-        {
-            f"trigger.{t['term']}.{key}": t[key]
+    _log_batch(
+        [
+            (f"trigger.{t['term']}.{key}", t[key], 0)
             for t in triggers
             for key in ("odds_ratio", "low", "high", "evidence")
-            if np.isfinite(t[key])
-        }
+        ]
     )
+
+
+def _log_batch(metrics: list[tuple[str, float, int]]) -> None:
+    """Log (key, value, step) metrics of the active run in one request (finite ones only)."""
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    finite = [Metric(k, float(v), now, step) for k, v, step in metrics if np.isfinite(v)]
+    if finite:
+        run_id = mlflow.active_run().info.run_id
+        MlflowClient().log_batch(run_id, metrics=finite, synchronous=True)
 
 
 def _log_model(dataset: Dataset, served: AirsickModel) -> str:
