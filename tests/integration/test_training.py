@@ -49,6 +49,11 @@ def test_first_training_registers_a_champion_with_its_lineage(trained):
     assert "champion.window.brier" in run.data.metrics  # the prior, on the gate's window
     for model in ("base_rate", "persistence", "personal", "personal_air", "glm", "gbm", "oracle"):
         assert f"{model}.brier" in run.data.metrics
+    # Each fold's score is a step of its metric, as the MLflow UI charts it.
+    steps = [
+        m.step for m in mlflow.MlflowClient().get_metric_history(report.run_id, "glm.fold.brier")
+    ]
+    assert len(steps) == len(set(steps)) >= 3, steps
     (dataset_input,) = run.inputs.dataset_inputs
     assert dataset_input.dataset.name == "marts.fct_daily_features"
     assert "fct_daily_features" in dataset_input.dataset.source
