@@ -96,8 +96,8 @@ def log_training(
 
 
 def _log_scores(record: RunRecord) -> None:
-    # Every score in one request (one transaction in the tracking store), not one per
-    # model and fold: trainings that run side by side share the store.
+    # One request per fold, not one per model and fold: fewer transactions in a tracking
+    # store that trainings running side by side share.
     scores = [
         (f"{name}.{k}", v, 0)
         for name, metrics in record.overall.items()
@@ -154,16 +154,14 @@ def _log_triggers(triggers: list[dict], dataset: Dataset, labelled_days) -> None
 
 
 def _log_batch(metrics: list[tuple[str, float, int]]) -> None:
-    """Log (key, value, step) metrics of the active run in one request (finite ones only)."""
-    import time
-
-    from mlflow.entities import Metric
-
-    now = int(time.time() * 1000)
-    finite = [Metric(k, float(v), now, step) for k, v, step in metrics if np.isfinite(v)]
-    if finite:
-        run_id = mlflow.active_run().info.run_id
-        MlflowClient().log_batch(run_id, metrics=finite, synchronous=True)
+    """Log (key, value, step) metrics of the active run, finite ones only: one request per
+    step (every model's score of a fold together), not one per model and fold."""
+    steps: dict[int, dict[str, float]] = {}
+    for key, value, step in metrics:
+        if np.isfinite(value):
+            steps.setdefault(step, {})[key] = float(value)
+    for step, values in steps.items():
+        mlflow.log_metrics(values, step=step)
 
 
 def _log_model(dataset: Dataset, served: AirsickModel) -> str:
